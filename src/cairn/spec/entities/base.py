@@ -1,0 +1,107 @@
+"""The conventions every spec entity follows.
+
+Entities are frozen pydantic models of Azure ML's YAML documents. Field names, types, defaults and
+leniency follow Azure's SDK (azure-ai-ml 1.35.2, see ../shared/design/azure-compat.md):
+
+- `Entity` rejects unknown keys, as Azure's marshmallow schemas do (`RAISE`);
+- `OpenEntity` keeps them, as Azure does where its schema says `INCLUDE` (settings, nodes that
+  use a component, component files); Cairn reports those keys as warnings instead of errors;
+- enums that Azure lower-cases before comparing (`StringTransformedEnum`) accept any case;
+- unions of document shapes are discriminated by a function that names a *tag*; tags are written
+  `<like-this>` so that a validation error's location can tell them from YAML keys.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, StrictStr
+
+
+class Entity(BaseModel):
+    """A frozen document part that rejects unknown keys."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        populate_by_name=True,
+        hide_input_in_errors=True,
+        coerce_numbers_to_str=False,
+    )
+
+    @classmethod
+    def known_keys(cls) -> list[str]:
+        """The keys a YAML mapping may use for this entity (aliases where they exist)."""
+        return [field.alias or name for name, field in cls.model_fields.items()]
+
+    def extra_keys(self) -> dict[str, Any]:
+        """Keys that were kept although the schema does not know them (only `OpenEntity`)."""
+        return dict(self.__pydantic_extra__ or {})
+
+
+class OpenEntity(Entity):
+    """A document part where Azure keeps unknown keys; Cairn keeps them and warns."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+LOWER = BeforeValidator(_lower)
+"""For enums Azure compares after lower-casing (`StringTransformedEnum`)."""
+
+
+def _version(value: Any) -> Any:
+    # Azure turns numeric versions into strings (`convert_version_to_str`), so `version: 1` is "1".
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+Version = Annotated[StrictStr, BeforeValidator(_version)]
+
+
+def _scalar(value: Any) -> str | int | float | bool:
+    if isinstance(value, str | int | float | bool):
+        return value
+    raise ValueError(f"expected a string, number or boolean, got {_type_name(value)}")
+
+
+Scalar = Annotated[str | int | float | bool, PlainValidator(_scalar)]
+"""A literal value: string, integer, number or boolean, kept with its YAML type."""
+
+Tags = dict[StrictStr, StrictStr | None]
+Properties = dict[StrictStr, StrictStr | None]
+
+
+def schema_field() -> Any:
+    """The `$schema` key, which Azure keeps but never interprets."""
+    return Field(default=None, alias="$schema")
+
+
+def tag_of(
+    value: Any, table: dict[str, str], *, key: str = "type", default: str | None = None
+) -> str | None:
+    """The discriminator tag for a mapping whose `key` selects its shape (case-insensitive)."""
+    if not isinstance(value, dict):
+        return None
+    kind = value.get(key)
+    if kind is None:
+        return default
+    if not isinstance(kind, str):
+        return None
+    return table.get(kind.lower())
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__

@@ -1,0 +1,222 @@
+"""Inputs and outputs: component ports and the values jobs bind to them.
+
+Component ports (`inputs:`/`outputs:` of a component) declare a name, a type and rules; job
+inputs and outputs (of a pipeline job or one of its nodes) give values: literals, data
+references, or `${{...}}` bindings. Source: azure-ai-ml `_schema/component/input_output.py`
+and `_schema/job/input_output_entry.py` (azure-compat.md §3.1, §5).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Discriminator, StrictBool, StrictStr, Tag
+
+from cairn.spec.entities.base import LOWER, Entity, OpenEntity, Scalar, Version, tag_of
+
+PARAMETER_TYPES = ("integer", "number", "boolean", "string")
+DATA_TYPES = ("uri_file", "uri_folder", "mltable", "mlflow_model", "custom_model", "triton_model")
+PORT_TYPES = ("path", *DATA_TYPES)
+PORT_MODES = (
+    "mount",
+    "download",
+    "upload",
+    "ro_mount",
+    "rw_mount",
+    "eval_mount",
+    "eval_download",
+    "direct",
+    "link",
+)
+MODEL_TYPES = ("custom_model", "mlflow_model", "triton_model")
+
+ParameterType = Literal["integer", "number", "boolean", "string"]
+PortType = Literal[
+    "path", "uri_file", "uri_folder", "mltable", "mlflow_model", "custom_model", "triton_model"
+]
+PortMode = Literal[
+    "mount",
+    "download",
+    "upload",
+    "ro_mount",
+    "rw_mount",
+    "eval_mount",
+    "eval_download",
+    "direct",
+    "link",
+]
+
+
+# --- component ports -------------------------------------------------------------------------
+
+
+class ParameterPort(Entity):
+    """A literal input of a component (`type: integer|number|boolean|string`)."""
+
+    type: ParameterType
+    optional: bool | None = None
+    default: StrictStr | StrictBool | int | float | None = None
+    description: StrictStr | None = None
+    min: StrictStr | int | float | None = None
+    max: StrictStr | int | float | None = None
+    enum: list[StrictStr] | None = None
+
+
+class DataPort(Entity):
+    """A data input of a component (`type: uri_folder`, `mltable`, a model type, …)."""
+
+    type: PortType
+    optional: bool | None = None
+    default: StrictStr | None = None
+    mode: PortMode | None = None
+    description: StrictStr | None = None
+
+
+class OutputPort(Entity):
+    """A data output of a component."""
+
+    type: PortType
+    mode: PortMode | None = None
+    description: StrictStr | None = None
+
+
+class PrimitiveOutputPort(OpenEntity):
+    """A literal output of a component (`type: boolean`, …); Azure keeps unknown keys here."""
+
+    type: ParameterType
+    mode: PortMode | None = None
+    description: StrictStr | None = None
+    early_available: bool | None = None
+
+
+_PARAMETER_TAGS = {t: "<parameter>" for t in PARAMETER_TYPES}
+
+
+def _input_port_tag(value: Any) -> str:
+    return tag_of(value, _PARAMETER_TAGS) or "<data-port>"
+
+
+def _output_port_tag(value: Any) -> str:
+    return "<primitive-output>" if tag_of(value, _PARAMETER_TAGS) else "<output-port>"
+
+
+InputPort = Annotated[
+    Annotated[ParameterPort, Tag("<parameter>")] | Annotated[DataPort, Tag("<data-port>")],
+    Discriminator(_input_port_tag),
+]
+ComponentOutput = Annotated[
+    Annotated[OutputPort, Tag("<output-port>")]
+    | Annotated[PrimitiveOutputPort, Tag("<primitive-output>")],
+    Discriminator(_output_port_tag),
+]
+
+
+# --- values jobs bind --------------------------------------------------------------------------
+
+
+class DataInput(Entity):
+    """A `uri_file`/`uri_folder` input value: a local path, a URI, an asset or a binding."""
+
+    type: Annotated[Literal["uri_file", "uri_folder"], LOWER] = "uri_folder"
+    path: StrictStr | None = None
+    mode: Annotated[Literal["download", "ro_mount", "direct"], LOWER] | None = None
+    path_on_compute: StrictStr | None = None
+    datastore: StrictStr | None = None
+
+
+class MLTableInput(Entity):
+    """An `mltable` input value."""
+
+    type: Annotated[Literal["mltable"], LOWER]
+    path: StrictStr | None = None
+    mode: (
+        Annotated[Literal["download", "ro_mount", "eval_mount", "eval_download", "direct"], LOWER]
+        | None
+    ) = None
+    path_on_compute: StrictStr | None = None
+    datastore: StrictStr | None = None
+
+
+class ModelInput(Entity):
+    """A model input value (`custom_model`, `mlflow_model`, `triton_model`)."""
+
+    type: Annotated[Literal["custom_model", "mlflow_model", "triton_model"], LOWER]
+    path: StrictStr | None = None
+    mode: Annotated[Literal["download", "ro_mount", "direct"], LOWER] | None = None
+    datastore: StrictStr | None = None
+
+
+class LiteralInput(Entity):
+    """`{value: X}`: a literal written as a mapping."""
+
+    value: Scalar
+
+
+_INPUT_TAGS = {
+    "uri_file": "<data>",
+    "uri_folder": "<data>",
+    "mltable": "<mltable>",
+    **{t: "<model>" for t in MODEL_TYPES},
+}
+
+
+def _input_value_tag(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return "<literal>"
+    if "value" in value and "type" not in value:
+        return "<value>"
+    return tag_of(value, _INPUT_TAGS, default="<data>")
+
+
+InputValue = Annotated[
+    Annotated[Scalar, Tag("<literal>")]
+    | Annotated[LiteralInput, Tag("<value>")]
+    | Annotated[DataInput, Tag("<data>")]
+    | Annotated[MLTableInput, Tag("<mltable>")]
+    | Annotated[ModelInput, Tag("<model>")],
+    Discriminator(
+        _input_value_tag,
+        custom_error_type="bad_input_type",
+        custom_error_message=(
+            "unknown input type; use uri_file, uri_folder, mltable, custom_model, "
+            "mlflow_model or triton_model"
+        ),
+    ),
+]
+"""What a job gives an input: a literal, `{value: …}`, or a data/model reference."""
+
+
+class Output(Entity):
+    """An output setting of a job: type, mode, a custom path, and an asset to register it as."""
+
+    type: (
+        Annotated[
+            Literal[
+                "uri_file", "uri_folder", "custom_model", "mlflow_model", "mltable", "triton_model"
+            ],
+            LOWER,
+        ]
+        | None
+    ) = None
+    mode: Annotated[Literal["mount", "upload", "rw_mount", "direct"], LOWER] | None = None
+    path: StrictStr | None = None
+    name: StrictStr | None = None
+    version: Version | None = None
+
+
+def _output_value_tag(value: Any) -> str:
+    return "<binding>" if isinstance(value, str) else "<output>"
+
+
+OutputValue = Annotated[
+    Annotated[StrictStr, Tag("<binding>")] | Annotated[Output, Tag("<output>")],
+    Discriminator(_output_value_tag),
+]
+"""What a node gives an output: `${{parent.outputs.X}}`, or output settings."""
+
+
+def input_type_of(value: Any) -> str | None:
+    """The data type an input value declares, or None for literals and bindings."""
+    if isinstance(value, DataInput | MLTableInput | ModelInput):
+        return value.type
+    return None

@@ -1,0 +1,177 @@
+"""Hyperparameter sweeps: search space, sampling, objective, limits and early termination
+(Azure `_schema/_sweep/*`, azure-compat.md §2.2, §7).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Discriminator, StrictStr, Tag
+
+from cairn.spec.entities.base import LOWER, Entity, tag_of
+
+
+class Choice(Entity):
+    type: Annotated[Literal["choice"], LOWER]
+    values: list[Any]
+
+
+class RandInt(Entity):
+    type: Annotated[Literal["randint"], LOWER]
+    upper: int
+
+
+class Uniform(Entity):
+    type: Annotated[Literal["uniform", "loguniform"], LOWER]
+    min_value: float
+    max_value: float
+
+
+class QUniform(Entity):
+    type: Annotated[Literal["quniform", "qloguniform"], LOWER]
+    min_value: float
+    max_value: float
+    q: int
+
+
+class Normal(Entity):
+    type: Annotated[Literal["normal", "lognormal"], LOWER]
+    mu: float
+    sigma: float
+
+
+class QNormal(Entity):
+    type: Annotated[Literal["qnormal", "qlognormal"], LOWER]
+    mu: float
+    sigma: float
+    q: int
+
+
+_SPACE_TAGS = {
+    "choice": "<choice>",
+    "randint": "<randint>",
+    "uniform": "<uniform>",
+    "loguniform": "<uniform>",
+    "quniform": "<quniform>",
+    "qloguniform": "<quniform>",
+    "normal": "<normal>",
+    "lognormal": "<normal>",
+    "qnormal": "<qnormal>",
+    "qlognormal": "<qnormal>",
+}
+
+Distribution = Annotated[
+    Annotated[Choice, Tag("<choice>")]
+    | Annotated[RandInt, Tag("<randint>")]
+    | Annotated[Uniform, Tag("<uniform>")]
+    | Annotated[QUniform, Tag("<quniform>")]
+    | Annotated[Normal, Tag("<normal>")]
+    | Annotated[QNormal, Tag("<qnormal>")],
+    Discriminator(
+        lambda v: tag_of(v, _SPACE_TAGS),
+        custom_error_type="bad_search_space",
+        custom_error_message=(
+            "a search space needs `type`: choice, randint, uniform, loguniform, quniform, "
+            "qloguniform, normal, lognormal, qnormal or qlognormal"
+        ),
+    ),
+]
+
+
+class RandomSampling(Entity):
+    type: Annotated[Literal["random"], LOWER]
+    seed: int | None = None
+    rule: Annotated[Literal["random", "sobol"], LOWER] | None = None
+    logbase: float | StrictStr | None = None
+
+
+class GridSampling(Entity):
+    type: Annotated[Literal["grid"], LOWER]
+
+
+class BayesianSampling(Entity):
+    type: Annotated[Literal["bayesian"], LOWER]
+
+
+def _sampling_tag(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "<name>"
+    return tag_of(value, {"random": "<random>", "grid": "<grid>", "bayesian": "<bayesian>"})
+
+
+SamplingAlgorithm = Annotated[
+    Annotated[Annotated[Literal["random", "grid", "bayesian"], LOWER], Tag("<name>")]
+    | Annotated[RandomSampling, Tag("<random>")]
+    | Annotated[GridSampling, Tag("<grid>")]
+    | Annotated[BayesianSampling, Tag("<bayesian>")],
+    Discriminator(
+        _sampling_tag,
+        custom_error_type="bad_sampling",
+        custom_error_message="sampling_algorithm must be random, grid or bayesian",
+    ),
+]
+
+
+class Objective(Entity):
+    goal: Annotated[Literal["minimize", "maximize"], LOWER]
+    primary_metric: StrictStr
+
+
+class SweepLimits(Entity):
+    max_total_trials: int | None = None
+    max_concurrent_trials: int | None = None
+    timeout: int | None = None
+    trial_timeout: int | None = None
+
+
+class BanditPolicy(Entity):
+    type: Annotated[Literal["bandit"], LOWER]
+    slack_factor: float | None = None
+    slack_amount: float | None = None
+    evaluation_interval: int | None = None
+    delay_evaluation: int | None = None
+
+
+class MedianStoppingPolicy(Entity):
+    type: Annotated[Literal["median_stopping"], LOWER]
+    evaluation_interval: int | None = None
+    delay_evaluation: int | None = None
+
+
+class TruncationSelectionPolicy(Entity):
+    type: Annotated[Literal["truncation_selection"], LOWER]
+    truncation_percentage: int
+    evaluation_interval: int | None = None
+    delay_evaluation: int | None = None
+    exclude_finished_jobs: bool | None = None
+
+
+EarlyTermination = Annotated[
+    Annotated[BanditPolicy, Tag("<bandit>")]
+    | Annotated[MedianStoppingPolicy, Tag("<median_stopping>")]
+    | Annotated[TruncationSelectionPolicy, Tag("<truncation_selection>")],
+    Discriminator(
+        lambda v: tag_of(
+            v,
+            {
+                "bandit": "<bandit>",
+                "median_stopping": "<median_stopping>",
+                "truncation_selection": "<truncation_selection>",
+            },
+        ),
+        custom_error_type="bad_policy",
+        custom_error_message=(
+            "early_termination `type` must be bandit, median_stopping or truncation_selection"
+        ),
+    ),
+]
+
+
+class SweepSettings(Entity):
+    """What a sweep node and a sweep job share."""
+
+    sampling_algorithm: SamplingAlgorithm | None = None
+    search_space: dict[StrictStr, Distribution] | None = None
+    objective: Objective
+    limits: SweepLimits
+    early_termination: EarlyTermination | None = None
