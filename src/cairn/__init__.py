@@ -1,3 +1,3 @@
-"""Cairn runs Azure Machine Learning pipeline YAML locally or on Ray, with one auditable job record."""
+"""Cairn: Azure Machine Learning pipeline YAML, run locally or on Ray, with one auditable record."""
 
 __version__ = "0.1.0"

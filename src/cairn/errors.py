@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-
 _BY_CODE: dict[str, type[CairnError]] = {}
 
 
@@ -96,6 +95,14 @@ class Conflict(CairnError):
 
     code = "conflict"
     http_status = 409
+
+
+class PathNotAllowed(CairnError):
+    """A path from a user, a URI or an archive would leave its root, or names a place Cairn refuses
+    (traversal, absolute path, NUL byte, escaping symlink, private network address)."""
+
+    code = "path_not_allowed"
+    http_status = 400
 
 
 class Unsupported(CairnError):

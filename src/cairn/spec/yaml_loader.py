@@ -44,7 +44,7 @@ Mark = tuple[int, int]
 
 
 class YDict(dict[str, Any]):
-    """A mapping read from YAML: `key_marks[k]` and `value_marks[k]` say where `k` and its value are."""
+    """A mapping read from YAML; `key_marks[k]`/`value_marks[k]` say where `k` and its value are."""
 
     __slots__ = ("key_marks", "mark", "value_marks")
 
@@ -224,7 +224,7 @@ class _Composer:
     def _limit(self, what: str, mark: Mark) -> None:
         raise LimitExceeded(
             f"{self.name}:{mark[0] + 1}:{mark[1] + 1}: refused: {what}",
-            hint="this limit protects the server; raise it in the settings only if you trust the file",
+            hint="this limit protects the server; raise it only for files you trust",
             details={"file": self.name, "line": mark[0] + 1, "column": mark[1] + 1},
         )
 

@@ -13,9 +13,19 @@ leniency follow Azure's SDK (azure-ai-ml 1.35.2, see ../shared/design/azure-comp
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainValidator, StrictStr
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainValidator,
+    StrictStr,
+)
+from pydantic_core import PydanticCustomError
 
 
 class Entity(BaseModel):
@@ -68,7 +78,7 @@ Version = Annotated[StrictStr, BeforeValidator(_version)]
 def _scalar(value: Any) -> str | int | float | bool:
     if isinstance(value, str | int | float | bool):
         return value
-    raise ValueError(f"expected a string, number or boolean, got {_type_name(value)}")
+    raise PydanticCustomError("scalar_type", "expected a string, number or boolean")
 
 
 Scalar = Annotated[str | int | float | bool, PlainValidator(_scalar)]
@@ -78,9 +88,30 @@ Tags = dict[StrictStr, StrictStr | None]
 Properties = dict[StrictStr, StrictStr | None]
 
 
+def ref_or_inline(value: Any) -> str:
+    """Discriminator for "a reference string, or the thing written inline as a mapping"."""
+    return "<inline>" if isinstance(value, dict) else "<ref>"
+
+
 def schema_field() -> Any:
     """The `$schema` key, which Azure keeps but never interprets."""
     return Field(default=None, alias="$schema")
+
+
+UNION_CHOICES: dict[str, tuple[str, tuple[str, ...]]] = {}
+"""For each custom union error type: the key that selects the shape, and its allowed values."""
+
+
+def choose_by(
+    error_type: str, key: str, choices: Sequence[str], selector: Callable[[Any], str | None]
+) -> Discriminator:
+    """A discriminator whose failure Cairn reports as a bad value of `key` with a hint."""
+    UNION_CHOICES[error_type] = (key, tuple(choices))
+    return Discriminator(
+        selector,
+        custom_error_type=error_type,
+        custom_error_message=f"`{key}` must be one of: {', '.join(choices)}",
+    )
 
 
 def tag_of(
@@ -95,13 +126,3 @@ def tag_of(
     if not isinstance(kind, str):
         return None
     return table.get(kind.lower())
-
-
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__

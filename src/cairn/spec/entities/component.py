@@ -11,9 +11,16 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import StrictStr
+from pydantic import Discriminator, StrictStr, Tag
 
-from cairn.spec.entities.base import LOWER, OpenEntity, Tags, Version, schema_field
+from cairn.spec.entities.base import (
+    LOWER,
+    OpenEntity,
+    Tags,
+    Version,
+    ref_or_inline,
+    schema_field,
+)
 from cairn.spec.entities.environment import EnvironmentValue
 from cairn.spec.entities.io import ComponentOutput, InputPort
 from cairn.spec.entities.runtime import Distribution, Resources
@@ -51,3 +58,10 @@ class CommandComponent(ComponentBase):
     distribution: Distribution | None = None
     properties: dict[StrictStr, Any] | None = None
     additional_includes: list[StrictStr] | None = None
+
+
+ComponentValue = Annotated[
+    Annotated[StrictStr, Tag("<ref>")] | Annotated[CommandComponent, Tag("<inline>")],
+    Discriminator(ref_or_inline),
+]
+"""A command component by reference (file path, `azureml:` name, registry URI) or inline."""

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import StrictStr, model_validator
+from pydantic import Discriminator, StrictStr, Tag, model_validator
 
-from cairn.spec.entities.base import LOWER, Entity, Tags, Version, schema_field
+from cairn.spec.entities.base import LOWER, Entity, Tags, Version, ref_or_inline, schema_field
 
 
 class BuildContext(Entity):
@@ -60,5 +60,8 @@ class Environment(Entity):
         return self
 
 
-EnvironmentValue = StrictStr | Environment
+EnvironmentValue = Annotated[
+    Annotated[StrictStr, Tag("<ref>")] | Annotated[Environment, Tag("<inline>")],
+    Discriminator(ref_or_inline),
+]
 """A reference to an environment, or an environment written inline."""

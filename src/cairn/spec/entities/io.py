@@ -12,7 +12,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, StrictBool, StrictStr, Tag
 
-from cairn.spec.entities.base import LOWER, Entity, OpenEntity, Scalar, Version, tag_of
+from cairn.spec.entities.base import (
+    LOWER,
+    Entity,
+    OpenEntity,
+    Scalar,
+    Version,
+    choose_by,
+    tag_of,
+)
 
 PARAMETER_TYPES = ("integer", "number", "boolean", "string")
 DATA_TYPES = ("uri_file", "uri_folder", "mltable", "mlflow_model", "custom_model", "triton_model")
@@ -89,25 +97,34 @@ class PrimitiveOutputPort(OpenEntity):
     early_available: bool | None = None
 
 
-_PARAMETER_TAGS = {t: "<parameter>" for t in PARAMETER_TYPES}
-
-
-def _input_port_tag(value: Any) -> str:
-    return tag_of(value, _PARAMETER_TAGS) or "<data-port>"
-
-
-def _output_port_tag(value: Any) -> str:
-    return "<primitive-output>" if tag_of(value, _PARAMETER_TAGS) else "<output-port>"
+def _port_tag(value: Any, parameter: str, data: str) -> str | None:
+    # Port types are compared case-sensitively by Azure (`DumpableEnumField`).
+    kind = value.get("type") if isinstance(value, dict) else None
+    if kind in PARAMETER_TYPES:
+        return parameter
+    if kind in PORT_TYPES:
+        return data
+    return None
 
 
 InputPort = Annotated[
     Annotated[ParameterPort, Tag("<parameter>")] | Annotated[DataPort, Tag("<data-port>")],
-    Discriminator(_input_port_tag),
+    choose_by(
+        "bad_input_port",
+        "type",
+        (*PARAMETER_TYPES, *PORT_TYPES),
+        lambda v: _port_tag(v, "<parameter>", "<data-port>"),
+    ),
 ]
 ComponentOutput = Annotated[
     Annotated[OutputPort, Tag("<output-port>")]
     | Annotated[PrimitiveOutputPort, Tag("<primitive-output>")],
-    Discriminator(_output_port_tag),
+    choose_by(
+        "bad_output_port",
+        "type",
+        (*PORT_TYPES, *PARAMETER_TYPES),
+        lambda v: _port_tag(v, "<primitive-output>", "<output-port>"),
+    ),
 ]
 
 
@@ -156,7 +173,7 @@ _INPUT_TAGS = {
     "uri_file": "<data>",
     "uri_folder": "<data>",
     "mltable": "<mltable>",
-    **{t: "<model>" for t in MODEL_TYPES},
+    **dict.fromkeys(MODEL_TYPES, "<model>"),
 }
 
 
@@ -174,13 +191,11 @@ InputValue = Annotated[
     | Annotated[DataInput, Tag("<data>")]
     | Annotated[MLTableInput, Tag("<mltable>")]
     | Annotated[ModelInput, Tag("<model>")],
-    Discriminator(
+    choose_by(
+        "bad_input_type",
+        "type",
+        ("uri_file", "uri_folder", "mltable", *MODEL_TYPES),
         _input_value_tag,
-        custom_error_type="bad_input_type",
-        custom_error_message=(
-            "unknown input type; use uri_file, uri_folder, mltable, custom_model, "
-            "mlflow_model or triton_model"
-        ),
     ),
 ]
 """What a job gives an input: a literal, `{value: …}`, or a data/model reference."""

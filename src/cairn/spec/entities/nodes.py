@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, StrictStr, Tag
+from pydantic import ConfigDict, StrictStr, Tag
 
 from cairn.spec.entities.base import (
     LOWER,
@@ -18,9 +18,10 @@ from cairn.spec.entities.base import (
     OpenEntity,
     Properties,
     Tags,
+    choose_by,
     schema_field,
 )
-from cairn.spec.entities.component import CommandComponent
+from cairn.spec.entities.component import ComponentValue
 from cairn.spec.entities.environment import EnvironmentValue
 from cairn.spec.entities.io import InputValue, Output, OutputValue
 from cairn.spec.entities.runtime import (
@@ -65,7 +66,7 @@ class CommandNode(NodeBase):
     """A command step that uses a component (inline, a file, or a registered one)."""
 
     type: Annotated[Literal["command"], LOWER] = "command"
-    component: StrictStr | CommandComponent
+    component: ComponentValue
     compute: StrictStr | None = None
     environment: EnvironmentValue | None = None
     environment_variables: EnvironmentVariables | None = None
@@ -110,8 +111,10 @@ class InlineCommandNode(Entity):
 class SweepNode(NodeBase, SweepSettings):
     """A hyperparameter sweep over a trial component."""
 
+    model_config = ConfigDict(extra="allow")
+
     type: Annotated[Literal["sweep"], LOWER]
-    trial: StrictStr | CommandComponent
+    trial: ComponentValue
     compute: StrictStr | None = None
     resources: Resources | None = None
     queue_settings: QueueSettings | None = None
@@ -135,7 +138,7 @@ _NODE_TAGS = {
     "command": "<command>",
     "sweep": "<sweep>",
     "pipeline": "<pipeline>",
-    **{t: "<unsupported>" for t in UNSUPPORTED_NODE_TYPES},
+    **dict.fromkeys(UNSUPPORTED_NODE_TYPES, "<unsupported>"),
 }
 
 
@@ -161,12 +164,7 @@ Node = Annotated[
     | Annotated[SweepNode, Tag("<sweep>")]
     | Annotated[PipelineNode, Tag("<pipeline>")]
     | Annotated[UnsupportedNode, Tag("<unsupported>")],
-    Discriminator(
-        _node_tag,
-        custom_error_type="bad_node_type",
-        custom_error_message="a job must be a mapping whose `type` is one of: "
-        + ", ".join(NODE_TYPES),
-    ),
+    choose_by("bad_node_type", "type", NODE_TYPES, _node_tag),
 ]
 
 __all__ = [

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, StrictStr, Tag
+from pydantic import StrictStr, Tag
 
-from cairn.spec.entities.base import LOWER, Entity, OpenEntity, tag_of
+from cairn.spec.entities.base import LOWER, Entity, OpenEntity, choose_by, tag_of
 
 
 class Resources(OpenEntity):
@@ -60,10 +60,11 @@ Distribution = Annotated[
     | Annotated[TensorFlowDistribution, Tag("<tensorflow>")]
     | Annotated[MpiDistribution, Tag("<mpi>")]
     | Annotated[RayDistribution, Tag("<ray>")],
-    Discriminator(
+    choose_by(
+        "bad_distribution",
+        "type",
+        tuple(_DISTRIBUTION_TAGS),
         lambda v: tag_of(v, _DISTRIBUTION_TAGS),
-        custom_error_type="bad_distribution",
-        custom_error_message="distribution `type` must be pytorch, tensorflow, mpi or ray",
     ),
 ]
 
@@ -94,23 +95,18 @@ class UserIdentity(Entity):
     type: Annotated[Literal["user_identity"], LOWER]
 
 
+_IDENTITY_TAGS = {
+    "managed": "<managed>",
+    "managed_identity": "<managed>",
+    "aml_token": "<aml_token>",
+    "user_identity": "<user_identity>",
+}
+
 Identity = Annotated[
     Annotated[ManagedIdentity, Tag("<managed>")]
     | Annotated[TokenIdentity, Tag("<aml_token>")]
     | Annotated[UserIdentity, Tag("<user_identity>")],
-    Discriminator(
-        lambda v: tag_of(
-            v,
-            {
-                "managed": "<managed>",
-                "managed_identity": "<managed>",
-                "aml_token": "<aml_token>",
-                "user_identity": "<user_identity>",
-            },
-        ),
-        custom_error_type="bad_identity",
-        custom_error_message="identity `type` must be managed, aml_token or user_identity",
-    ),
+    choose_by("bad_identity", "type", tuple(_IDENTITY_TAGS), lambda v: tag_of(v, _IDENTITY_TAGS)),
 ]
 
 

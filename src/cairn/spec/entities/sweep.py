@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, StrictStr, Tag
+from pydantic import StrictStr, Tag
 
-from cairn.spec.entities.base import LOWER, Entity, tag_of
+from cairn.spec.entities.base import LOWER, Entity, choose_by, tag_of
 
 
 class Choice(Entity):
@@ -67,14 +67,7 @@ Distribution = Annotated[
     | Annotated[QUniform, Tag("<quniform>")]
     | Annotated[Normal, Tag("<normal>")]
     | Annotated[QNormal, Tag("<qnormal>")],
-    Discriminator(
-        lambda v: tag_of(v, _SPACE_TAGS),
-        custom_error_type="bad_search_space",
-        custom_error_message=(
-            "a search space needs `type`: choice, randint, uniform, loguniform, quniform, "
-            "qloguniform, normal, lognormal, qnormal or qlognormal"
-        ),
-    ),
+    choose_by("bad_search_space", "type", tuple(_SPACE_TAGS), lambda v: tag_of(v, _SPACE_TAGS)),
 ]
 
 
@@ -104,11 +97,7 @@ SamplingAlgorithm = Annotated[
     | Annotated[RandomSampling, Tag("<random>")]
     | Annotated[GridSampling, Tag("<grid>")]
     | Annotated[BayesianSampling, Tag("<bayesian>")],
-    Discriminator(
-        _sampling_tag,
-        custom_error_type="bad_sampling",
-        custom_error_message="sampling_algorithm must be random, grid or bayesian",
-    ),
+    choose_by("bad_sampling", "type", ("random", "grid", "bayesian"), _sampling_tag),
 ]
 
 
@@ -146,24 +135,13 @@ class TruncationSelectionPolicy(Entity):
     exclude_finished_jobs: bool | None = None
 
 
+_POLICY_TAGS = {p: f"<{p}>" for p in ("bandit", "median_stopping", "truncation_selection")}
+
 EarlyTermination = Annotated[
     Annotated[BanditPolicy, Tag("<bandit>")]
     | Annotated[MedianStoppingPolicy, Tag("<median_stopping>")]
     | Annotated[TruncationSelectionPolicy, Tag("<truncation_selection>")],
-    Discriminator(
-        lambda v: tag_of(
-            v,
-            {
-                "bandit": "<bandit>",
-                "median_stopping": "<median_stopping>",
-                "truncation_selection": "<truncation_selection>",
-            },
-        ),
-        custom_error_type="bad_policy",
-        custom_error_message=(
-            "early_termination `type` must be bandit, median_stopping or truncation_selection"
-        ),
-    ),
+    choose_by("bad_policy", "type", tuple(_POLICY_TAGS), lambda v: tag_of(v, _POLICY_TAGS)),
 ]
 
 

@@ -1,0 +1,136 @@
+"""What every command shares: output formats, `--query`, `--debug`, and error rendering."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+
+DEBUG_ENV = "CAIRN_DEBUG"
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    jsonc = "jsonc"
+    yaml = "yaml"
+    tsv = "tsv"
+    none = "none"
+
+
+OutputOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Output format: table, json, jsonc, yaml, tsv or none.",
+        case_sensitive=False,
+    ),
+]
+QueryOption = Annotated[
+    str | None,
+    typer.Option("--query", help="JMESPath query applied to the JSON result, as in `az`."),
+]
+DebugOption = Annotated[bool, typer.Option("--debug", help="Show full tracebacks for errors.")]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a key before loading, as `az ml`: --set settings.force_rerun=true "
+        "(repeatable).",
+        metavar="KEY=VALUE",
+    ),
+]
+
+
+def apply_query(data: Any, query: str | None) -> Any:
+    if not query:
+        return data
+    import jmespath
+    from jmespath.exceptions import JMESPathError
+
+    from cairn.errors import UsageError
+
+    try:
+        return jmespath.search(query, data)
+    except JMESPathError as exc:
+        raise UsageError(f"--query {query!r} is not valid JMESPath: {exc}") from exc
+
+
+def emit(data: Any, output: OutputFormat, query: str | None = None) -> None:
+    """Print a result the way `az` does for the chosen format."""
+    data = apply_query(data, query)
+    if output is OutputFormat.none:
+        return
+    if output in (OutputFormat.json, OutputFormat.jsonc):
+        import json
+
+        sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    elif output is OutputFormat.yaml:
+        from ruamel.yaml import YAML
+
+        yaml = YAML(typ="safe", pure=True)
+        yaml.default_flow_style = False
+        yaml.dump(data, sys.stdout)
+    elif output is OutputFormat.tsv:
+        sys.stdout.write(to_tsv(data))
+    else:
+        from cairn.cli.tables import print_table
+
+        print_table(data)
+
+
+def to_tsv(data: Any) -> str:
+    """`-o tsv` as in `az`: scalars bare, one line per list item, mapping values tab-separated."""
+    if data is None:
+        return ""
+    if isinstance(data, list):
+        return "".join(to_tsv(item) for item in data)
+    if isinstance(data, dict):
+        values = [v for v in data.values() if not isinstance(v, dict | list)]
+        return "\t".join(_scalar(v) for v in values) + "\n"
+    return _scalar(data) + "\n"
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def render_error(exc: BaseException, *, debug: bool) -> int:
+    """Print one readable line (and the traceback with --debug); return the exit status."""
+    from cairn.errors import CairnError
+
+    usage = _usage_error(exc)
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    if usage is not None:
+        message, hint = usage
+        sys.stderr.write(f"error: {message}\n")
+        if hint:
+            sys.stderr.write(f"hint: {hint}\n")
+        return 2
+    if isinstance(exc, CairnError):
+        sys.stderr.write(f"error: {exc.message}\n")
+        if exc.hint:
+            sys.stderr.write(f"hint: {exc.hint}\n")
+        return exc.exit_code
+    sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n")
+    if not debug:
+        sys.stderr.write("hint: run again with --debug to see the traceback, and report it\n")
+    return 1
+
+
+def _usage_error(exc: BaseException) -> tuple[str, str | None] | None:
+    from typer._click.exceptions import UsageError as ClickUsageError  # typer vendors click
+
+    if isinstance(exc, ClickUsageError):
+        command = exc.ctx.command_path if exc.ctx is not None else "cairn"
+        return exc.format_message(), f"see `{command} --help`"
+    return None

@@ -1,0 +1,280 @@
+"""Validate YAML values against the spec entities and say what is wrong in the user's terms.
+
+pydantic does the validation; this module turns its errors into Cairn diagnostics — the right
+code, the file position of the offending key or value, the dotted key path, and a hint ("did you
+mean `compute`?", the allowed values) — and reports the keys that Azure would silently ignore.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar, get_args, get_origin
+
+from pydantic import BaseModel, Tag, ValidationError
+from pydantic_core import ErrorDetails
+
+from cairn.spec.diagnostics import Diagnostic, did_you_mean, one_of
+from cairn.spec.entities.base import UNION_CHOICES, OpenEntity
+from cairn.spec.source import Loc, Source, real_loc
+
+M = TypeVar("M", bound=BaseModel)
+
+_EXPECTED = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "int_parsing": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "list_type": "a list",
+    "scalar_type": "a string, number or boolean",
+}
+
+
+def validate_as(
+    model: type[M], source: Source, at: Loc = (), *, ignored: Sequence[str] = ()
+) -> tuple[M | None, list[Diagnostic]]:
+    """Validate the values at `at` in `source` as `model`; return the entity (or None) and every
+    problem found. Keys named in `ignored` are accepted and reported as ignored (W101)."""
+    data = source.at(at) if at else source.root
+    if not isinstance(data, dict):
+        what = "empty" if data is None else f"{_kind(data)}, not a mapping"
+        return None, [source.diag("E004", f"expected a mapping here; this is {what}", at)]
+    try:
+        entity = model.model_validate(data)
+    except ValidationError as exc:
+        return None, translate(exc.errors(), model, source, at)
+    return entity, list(_ignored_keys(entity, source, at, ignored))
+
+
+def translate(
+    errors: Sequence[ErrorDetails], model: type[BaseModel], source: Source, at: Loc
+) -> list[Diagnostic]:
+    """Turn pydantic errors into diagnostics, merging the branches of one union into one line."""
+    by_place: dict[Loc, list[ErrorDetails]] = {}
+    for error in errors:
+        place = real_loc(source.root, (*at, *error["loc"]))
+        by_place.setdefault(place, []).append(error)
+    out: list[Diagnostic] = []
+    deeper = set()
+    for place in by_place:
+        for depth in range(len(place)):
+            deeper.add(place[:depth])
+    for place, group in by_place.items():
+        type_errors = [e for e in group if e["type"] in _EXPECTED]
+        others = [e for e in group if e["type"] not in _EXPECTED]
+        if type_errors and not others and place not in deeper:
+            out.append(_wrong_type(type_errors, source, place))
+        out.extend(_one(error, model, source, at, place) for error in others)
+    return out
+
+
+def _one(
+    error: ErrorDetails, model: type[BaseModel], source: Source, at: Loc, place: Loc
+) -> Diagnostic:
+    kind = error["type"]
+    loc = error["loc"]
+    last = loc[-1] if loc else ""
+    if kind == "extra_forbidden":
+        known = _known_keys(model, loc[:-1])
+        return source.diag(
+            "E101",
+            f"unknown key `{last}`{_in(place[:-1])}",
+            place,
+            key=True,
+            hint=did_you_mean(str(last), known) or _allowed_keys_hint(known),
+        )
+    if kind == "missing":
+        return source.diag("E102", f"missing required key `{last}`{_in(place)}", place, key=True)
+    if kind == "literal_error":
+        expected = _literal_choices(error)
+        value = error.get("input")
+        return source.diag(
+            "E104",
+            f"`{value}` is not allowed for `{place[-1] if place else last}`; "
+            f"use one of {one_of(expected)}",
+            place,
+            hint=did_you_mean(str(value), expected),
+        )
+    if kind in UNION_CHOICES:
+        return _bad_union(kind, error, source, place)
+    if kind in ("value_error", "assertion_error"):
+        message = str(error.get("ctx", {}).get("error", error["msg"]))
+        return source.diag("E106", message, place)
+    if kind == "string_pattern_mismatch":
+        return source.diag(
+            "E105", f"`{error.get('input')}` does not match the required pattern", place
+        )
+    return source.diag("E106", error["msg"], place)
+
+
+def _wrong_type(errors: list[ErrorDetails], source: Source, place: Loc) -> Diagnostic:
+    expected = sorted({_EXPECTED[e["type"]] for e in errors})
+    if any("<ref>" in e["loc"] for e in errors):
+        expected = sorted({*expected, "a mapping"})
+    value = errors[0].get("input")
+    name = place[-1] if place else "document"
+    return source.diag(
+        "E103", f"`{name}` should be {' or '.join(expected)}, not {_kind(value)}", place
+    )
+
+
+def _bad_union(kind: str, error: ErrorDetails, source: Source, place: Loc) -> Diagnostic:
+    key, choices = UNION_CHOICES[kind]
+    value = error.get("input")
+    if not isinstance(value, dict):
+        name = place[-1] if place else "value"
+        return source.diag("E103", f"`{name}` should be a mapping, not {_kind(value)}", place)
+    if key not in value:
+        return source.diag(
+            "E102",
+            f"missing required key `{key}`{_in(place)}",
+            place,
+            key=True,
+            hint=f"`{key}` is one of {one_of(choices)}",
+        )
+    chosen = value[key]
+    return source.diag(
+        "E104",
+        f"`{chosen}` is not a valid `{key}`{_in(place)}; use one of {one_of(choices)}",
+        (*place, key),
+        hint=did_you_mean(str(chosen), choices),
+    )
+
+
+def _ignored_keys(
+    entity: BaseModel, source: Source, at: Loc, ignored: Sequence[str]
+) -> Iterator[Diagnostic]:
+    for loc, model in walk_entities(entity, at):
+        extras = model.extra_keys() if isinstance(model, OpenEntity) else {}
+        known = type(model).known_keys() if isinstance(model, OpenEntity) else []
+        for key in extras:
+            yield source.diag(
+                "W101",
+                f"unknown key `{key}`{_in(loc)}: Azure accepts and ignores it, and so does Cairn",
+                (*loc, key),
+                key=True,
+                hint=did_you_mean(key, known),
+            )
+    for key in ignored:
+        if isinstance(source.at(at), dict) and key in source.at(at):
+            yield source.diag(
+                "W101",
+                f"`{key}` is set by the service; Azure ignores it in a file",
+                (*at, key),
+                key=True,
+            )
+
+
+def walk_entities(entity: BaseModel, loc: Loc) -> Iterator[tuple[Loc, BaseModel]]:
+    """Every entity in a tree, with its location (by YAML key names)."""
+    yield loc, entity
+    for name, field in type(entity).model_fields.items():
+        value = getattr(entity, name)
+        key = field.alias or name
+        yield from _walk_value(value, (*loc, key))
+
+
+def _walk_value(value: Any, loc: Loc) -> Iterator[tuple[Loc, BaseModel]]:
+    if isinstance(value, BaseModel):
+        yield from walk_entities(value, loc)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk_value(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk_value(item, (*loc, index))
+
+
+def _known_keys(model: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    found = _model_at(model, loc)
+    return found.known_keys() if found is not None and hasattr(found, "known_keys") else []
+
+
+def _model_at(model: type[BaseModel], loc: Sequence[str | int]) -> type[BaseModel] | None:
+    """Follow a schema error location through the model's annotations to the model it names."""
+    current: Any = model
+    for part in loc:
+        current = _step(current, part)
+        if current is None:
+            return None
+    current = _unwrap(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _step(annotation: Any, part: str | int) -> Any:
+    annotation = _unwrap(annotation)
+    if isinstance(part, str) and part.startswith("<"):
+        for member in _members(annotation):
+            if any(
+                isinstance(m, Tag) and m.tag == part for m in getattr(member, "__metadata__", ())
+            ):
+                return member
+        return None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(part, str):
+        for name, field in annotation.model_fields.items():
+            if part in (name, field.alias):
+                return field.annotation
+        return None
+    for member in _members(annotation):
+        origin = get_origin(_unwrap(member))
+        if origin is dict and isinstance(part, str):
+            return get_args(_unwrap(member))[1]
+        if origin is list and isinstance(part, int):
+            return get_args(_unwrap(member))[0]
+    return None
+
+
+def _unwrap(annotation: Any) -> Any:
+    while get_origin(annotation) is typing.Annotated:
+        annotation = get_args(annotation)[0]
+    members = [m for m in _members(annotation) if m is not type(None)]
+    if len(members) == 1 and members[0] is not annotation:
+        return _unwrap(members[0])
+    return annotation
+
+
+def _members(annotation: Any) -> tuple[Any, ...]:
+    if get_origin(annotation) is typing.Annotated:
+        annotation = get_args(annotation)[0]
+    if get_origin(annotation) in (typing.Union, types.UnionType):
+        return get_args(annotation)
+    return (annotation,)
+
+
+def _literal_choices(error: ErrorDetails) -> list[str]:
+    expected = str(error.get("ctx", {}).get("expected", ""))
+    return [part.strip(" '") for part in expected.replace(" or ", ", ").split(",") if part.strip()]
+
+
+def _allowed_keys_hint(known: list[str]) -> str | None:
+    return f"allowed keys here: {one_of(sorted(known))}" if known else None
+
+
+def _in(loc: Sequence[str | int]) -> str:
+    from cairn.spec.source import dotted
+
+    return f" in `{dotted(loc)}`" if loc else ""
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"the boolean `{str(value).lower()}`"
+    if isinstance(value, int | float):
+        return f"the number `{value}`"
+    if isinstance(value, str):
+        return f"the string `{value}`"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__

@@ -1,0 +1,228 @@
+"""Validate a job or component file: read it, apply `--set`, check its schema, load what it
+refers to, run every check, and report everything found at once with the pipeline's graph.
+
+This is the entry point of the spec layer for the CLI and the server. Problems in the user's
+files are diagnostics in the report; only misuse of the API itself (a bad `--set`) raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from cairn.spec import documents
+from cairn.spec.checks import run_checks
+from cairn.spec.checks.commands import check_command
+from cairn.spec.checks.context import CheckContext
+from cairn.spec.checks.files import check_scope as check_files
+from cairn.spec.diagnostics import Diagnostics
+from cairn.spec.entities.component import CommandComponent
+from cairn.spec.entities.nodes import PipelineNode
+from cairn.spec.entities.pipeline import PipelineComponent, PipelineJob
+from cairn.spec.graph import PipelineGraph, build_graph
+from cairn.spec.overrides import apply_overrides, parse_override
+from cairn.spec.resolve import (
+    LoadedComponent,
+    LoadedNode,
+    Resolver,
+    Scope,
+    check_component_name,
+    is_asset_reference,
+)
+from cairn.spec.schema import validate_as
+from cairn.spec.source import Source
+from cairn.spec.yaml_loader import LoadLimits
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pydantic import BaseModel
+
+_JOB_SERVICE_KEYS = ("id", "status", "creation_context", "log_files")
+
+
+@dataclass
+class ValidationReport:
+    """What validating one file found."""
+
+    file: str
+    kind: str | None = None
+    entity: BaseModel | None = None
+    scope: Scope | None = None
+    graph: PipelineGraph | None = None
+    diagnostics: Diagnostics = field(default_factory=Diagnostics)
+
+    @property
+    def ok(self) -> bool:
+        return not self.diagnostics.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "kind": self.kind,
+            "valid": self.ok,
+            "errors": len(self.diagnostics.errors),
+            "warnings": len(self.diagnostics.warnings),
+            "diagnostics": [d.to_dict() for d in self.diagnostics.sorted()],
+            "graph": self.graph.to_dict() if self.graph else None,
+        }
+
+
+def validate_job_file(
+    path: Path | str,
+    overrides: Sequence[str] = (),
+    limits: LoadLimits | None = None,
+    cwd: Path | None = None,
+) -> ValidationReport:
+    """Validate a job file as `az ml job validate --file` would, and more."""
+    report, resolver, source = _start(path, overrides, limits, cwd)
+    if source is None:
+        return report
+    kind = documents.detect(source.root, documents.Family.JOB)
+    if not _known(kind, report, source, "job", documents.JOB_TYPES):
+        return report
+    assert isinstance(kind, documents.Kind)
+    report.kind = kind.label
+    if kind is not documents.PIPELINE_JOB:
+        _validate_single(kind, source, report)
+        return report
+    job, problems = validate_as(PipelineJob, source, ignored=_JOB_SERVICE_KEYS)
+    report.diagnostics.extend(problems)
+    if job is None:
+        return report
+    report.entity = job
+    root = resolver.scope(job, source)
+    if job.component is not None:
+        _attach_job_component(job, root, resolver)
+    run_checks(root, CheckContext(report.diagnostics, job))
+    report.scope = root
+    report.graph = build_graph(root)
+    return report
+
+
+def validate_component_file(
+    path: Path | str,
+    overrides: Sequence[str] = (),
+    limits: LoadLimits | None = None,
+    cwd: Path | None = None,
+) -> ValidationReport:
+    """Validate a component file as `az ml component create --file` would, and more."""
+    report, resolver, source = _start(path, overrides, limits, cwd)
+    if source is None:
+        return report
+    kind = documents.detect(source.root, documents.Family.COMPONENT)
+    if not _known(kind, report, source, "component", documents.COMPONENT_TYPES):
+        return report
+    assert isinstance(kind, documents.Kind)
+    report.kind = kind.label
+    model = CommandComponent if kind is documents.COMMAND_COMPONENT else PipelineComponent
+    entity, problems = validate_as(model, source)
+    report.diagnostics.extend(problems)
+    if entity is None:
+        return report
+    report.entity = entity
+    loaded = LoadedComponent(entity, source, ())
+    check_component_name(loaded, report.diagnostics)
+    context = CheckContext(report.diagnostics, None)
+    if isinstance(entity, CommandComponent):
+        check_command(
+            entity.command, dict(entity.inputs), dict(entity.outputs), source, ("command",), context
+        )
+        wrapper = Scope(
+            PipelineComponent.model_construct(jobs={}, inputs={}, outputs={}), source, ()
+        )
+        wrapper.nodes["component"] = LoadedNode(
+            "component",
+            PipelineNode.model_construct(type="pipeline", component="", inputs={}),
+            source,
+            (),
+            component=loaded,
+        )
+        check_files(wrapper, context)
+    else:
+        scope = resolver.scope(entity, source)
+        run_checks(scope, context)
+        report.scope = scope
+        report.graph = build_graph(scope)
+    return report
+
+
+def _start(
+    path: Path | str, overrides: Sequence[str], limits: LoadLimits | None, cwd: Path | None
+) -> tuple[ValidationReport, Resolver, Source | None]:
+    parsed = [parse_override(text) for text in overrides]
+    diagnostics = Diagnostics()
+    resolver = Resolver(diagnostics, limits or LoadLimits(), cwd)
+    file_path = Path(path).resolve()
+    report = ValidationReport(resolver.display(file_path), diagnostics=diagnostics)
+    source = resolver.read(file_path)
+    if source is None:
+        return report, resolver, None
+    if parsed:
+        source = Source(source.display, source.path, apply_overrides(source.root, parsed))
+    if not isinstance(source.root, dict):
+        what = "empty" if source.root is None else "not a mapping of keys to values"
+        diagnostics.add(source.diag("E004", f"the document is {what}"))
+        return report, resolver, None
+    return report, resolver, source
+
+
+def _known(
+    kind: documents.Kind | str | None,
+    report: ValidationReport,
+    source: Source,
+    family: str,
+    supported: dict[str, documents.Kind],
+) -> bool:
+    if isinstance(kind, documents.Kind):
+        return True
+    if isinstance(kind, str):
+        report.diagnostics.add(source.diag("E601", f"Cairn does not run {kind} yet", ("type",)))
+        return False
+    found = documents.type_of(source.root)
+    if found is None:
+        report.diagnostics.add(
+            source.diag(
+                "E102",
+                "missing required key `type`",
+                (),
+                hint=f"a {family} file says what it is: `type: {next(iter(supported))}`",
+            )
+        )
+    else:
+        from cairn.spec.diagnostics import did_you_mean, one_of
+
+        choices = list(supported)
+        report.diagnostics.add(
+            source.diag(
+                "E104",
+                f"`{found}` is not a {family} type Cairn knows; use one of {one_of(choices)}",
+                ("type",),
+                hint=did_you_mean(found, choices),
+            )
+        )
+    return False
+
+
+def _validate_single(kind: documents.Kind, source: Source, report: ValidationReport) -> None:
+    from cairn.spec.entities.registry import model_for
+
+    model = model_for(kind)
+    entity, problems = validate_as(model, source, ignored=_JOB_SERVICE_KEYS)
+    report.diagnostics.extend(problems)
+    report.entity = entity
+
+
+def _attach_job_component(job: PipelineJob, root: Scope, resolver: Resolver) -> None:
+    """A job with `component:` runs that pipeline component with the job's inputs."""
+    ref = job.component or ""
+    node = PipelineNode.model_construct(
+        type="pipeline", component=ref, inputs=dict(job.inputs), outputs=dict(job.outputs)
+    )
+    loaded = LoadedNode("pipeline", node, root.source, ())
+    if is_asset_reference(ref):
+        loaded.asset_ref = ref
+    else:
+        loaded.component = resolver.component_file(ref, root.source, ("component",), "pipeline")
+    root.nodes["pipeline"] = loaded
