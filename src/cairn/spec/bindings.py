@@ -75,7 +75,7 @@ def classify(inner: str, start: int = 0, end: int = 0, text: str = "") -> Expres
     elif len(parts) == 1 and parts[0] in ("name", "output_name", "default_datastore"):
         kind = Kind(parts[0])
     if (name and not _NAME.match(name)) or (node and not _NAME.match(node)):
-        kind = Kind.UNKNOWN
+        kind, name, node = Kind.UNKNOWN, "", ""
     return Expression(text=text, start=start, end=end, kind=kind, name=name, node=node)
 
 

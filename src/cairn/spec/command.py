@@ -69,15 +69,15 @@ def render_command(
     env: dict[str, str] = {}
     script: list[str] = []
     display: list[str] = []
-    state = _Quote.NONE
+    state: list[_Quote] = [_Quote.NONE]
     for part in template.parts:
         if isinstance(part, str):
             script.append(part)
             display.append(part)
             state = _scan(part, state)
         elif isinstance(part, Expression):
-            script.append(_reference(part, state, inputs, outputs, env))
-            display.append(_shown(env[variable_for(part)], state))
+            script.append(_reference(part, state[-1], inputs, outputs, env))
+            display.append(_shown(env[variable_for(part)], state[-1]))
         elif _fragment_present(part, inputs):
             fragment_state = state
             for piece in _fragment_parts(part):
@@ -86,8 +86,8 @@ def render_command(
                     display.append(piece)
                     fragment_state = _scan(piece, fragment_state)
                 else:
-                    script.append(_reference(piece, fragment_state, inputs, outputs, env))
-                    display.append(_shown(env[variable_for(piece)], fragment_state))
+                    script.append(_reference(piece, fragment_state[-1], inputs, outputs, env))
+                    display.append(_shown(env[variable_for(piece)], fragment_state[-1]))
             state = fragment_state
     return RenderedCommand("".join(script), env, "".join(display))
 
@@ -148,22 +148,36 @@ def _fragment_parts(fragment: Fragment) -> list[str | Expression]:
     return [p for p in parts if p != ""]
 
 
-def _scan(text: str, state: _Quote) -> _Quote:
-    """The quoting state after `text`, starting in `state` (bash rules, simplified)."""
+def _scan(text: str, state: _Quote | list[_Quote]) -> list[_Quote]:
+    """The quoting context after `text` (bash rules, simplified): a stack whose top is the
+    current quote state; `$(` and backticks open a fresh unquoted context."""
+    stack = list(state) if isinstance(state, list) else [state]
     escaped = False
+    previous = ""
     for char in text:
+        top = stack[-1]
         if escaped:
             escaped = False
-        elif state is _Quote.SINGLE:
+        elif top is _Quote.SINGLE:
             if char == "'":
-                state = _Quote.NONE
+                stack[-1] = _Quote.NONE
         elif char == "\\":
             escaped = True
-        elif state is _Quote.DOUBLE:
+        elif char == "(" and previous == "$":
+            stack.append(_Quote.NONE)
+        elif char == ")" and top is _Quote.NONE and len(stack) > 1:
+            stack.pop()
+        elif char == "`":
+            if top is _Quote.NONE and len(stack) > 1:
+                stack.pop()
+            else:
+                stack.append(_Quote.NONE)
+        elif top is _Quote.DOUBLE:
             if char == '"':
-                state = _Quote.NONE
+                stack[-1] = _Quote.NONE
         elif char == "'":
-            state = _Quote.SINGLE
+            stack[-1] = _Quote.SINGLE
         elif char == '"':
-            state = _Quote.DOUBLE
-    return state
+            stack[-1] = _Quote.DOUBLE
+        previous = char
+    return stack

@@ -24,7 +24,7 @@ from cairn.spec.entities.nodes import (
     SweepNode,
 )
 from cairn.spec.entities.pipeline import PipelineComponent, PipelineJob
-from cairn.spec.schema import validate_as
+from cairn.spec.schema import validate_as, validate_salvaging
 from cairn.spec.source import Loc, Source
 from cairn.spec.yaml_loader import LoadLimits, load_yaml, read_source
 
@@ -46,6 +46,8 @@ class LoadedComponent:
     at: Loc
     ref: str | None = None
     scope: Scope | None = None
+    broken: bool = False
+    """Some of it was invalid and left out; its interface may be incomplete."""
 
     @property
     def base_dir(self) -> Path:
@@ -76,6 +78,12 @@ class Scope:
     source: Source
     at: Loc
     nodes: dict[str, LoadedNode] = field(default_factory=dict)
+    broken: dict[str, set[str]] = field(default_factory=dict)
+    """Entries left out because they are invalid (`jobs`, `inputs`, `outputs` → names); checks
+    treat them as present but unknown, so one bad job does not hide the rest."""
+
+    def is_broken(self, section: str, name: str) -> bool:
+        return name in self.broken.get(section, ())
 
     @property
     def is_job(self) -> bool:
@@ -208,14 +216,23 @@ class Resolver:
                 )
             )
             return None
-        model = CommandComponent if expect == "command" else PipelineComponent
-        entity, problems = validate_as(model, file_source)
+        if expect == "command":
+            command, problems = validate_as(CommandComponent, file_source)
+            self.diagnostics.extend(problems)
+            if command is None:
+                return None
+            return LoadedComponent(command, file_source, (), ref=str(source.at(at)))
+        pipeline, problems, dropped = validate_salvaging(
+            PipelineComponent, file_source, sections=("jobs", "inputs", "outputs")
+        )
         self.diagnostics.extend(problems)
-        if entity is None:
+        if pipeline is None:
             return None
-        loaded = LoadedComponent(entity, file_source, (), ref=str(source.at(at)))
-        if isinstance(entity, PipelineComponent):
-            loaded.scope = self.scope(entity, file_source)
+        loaded = LoadedComponent(pipeline, file_source, (), ref=str(source.at(at)))
+        loaded.scope = self.scope(pipeline, file_source)
+        loaded.scope.broken = dropped
+        if dropped:
+            loaded.broken = True
         return loaded
 
     def _warn_named_inline(self, component: LoadedComponent) -> None:

@@ -54,6 +54,41 @@ def validate_as(
     return entity, list(_ignored_keys(entity, source, at, ignored))
 
 
+def validate_salvaging(
+    model: type[M], source: Source, *, sections: Sequence[str], ignored: Sequence[str] = ()
+) -> tuple[M | None, list[Diagnostic], dict[str, set[str]]]:
+    """Like `validate_as`, but when the document is invalid, validate it again without the
+    broken entries of `sections` (e.g. one bad job under `jobs`) and without broken top-level
+    keys, so the remaining checks can still run. Returns the entity of what is left, every
+    problem, and the names dropped from each section."""
+    entity, problems = validate_as(model, source, ignored=ignored)
+    dropped: dict[str, set[str]] = {}
+    if entity is not None or not isinstance(source.root, dict):
+        return entity, problems, dropped
+    try:
+        model.model_validate(source.root)
+    except ValidationError as exc:
+        pruned: dict[str, Any] = dict(source.root)
+        for error in exc.errors():
+            place = real_loc(source.root, error["loc"])
+            head = place[0] if place else (error["loc"][0] if error["loc"] else None)
+            if not isinstance(head, str):
+                continue
+            if head in sections and len(place) >= 2 and isinstance(pruned.get(head), dict):
+                name = str(place[1])
+                pruned[head] = {k: v for k, v in pruned[head].items() if k != name}
+                dropped.setdefault(head, set()).add(name)
+            elif head not in sections or len(place) < 2:
+                pruned.pop(head, None)
+    else:  # pragma: no cover - validate_as just failed on the same data
+        return entity, problems, dropped
+    try:
+        salvaged = model.model_validate(pruned)
+    except ValidationError:
+        return None, problems, dropped
+    return salvaged, problems, dropped
+
+
 def translate(
     errors: Sequence[ErrorDetails], model: type[BaseModel], source: Source, at: Loc
 ) -> list[Diagnostic]:
@@ -153,7 +188,8 @@ def _ignored_keys(
     entity: BaseModel, source: Source, at: Loc, ignored: Sequence[str]
 ) -> Iterator[Diagnostic]:
     for loc, model in walk_entities(entity, at):
-        extras = model.extra_keys() if isinstance(model, OpenEntity) else {}
+        open_model = isinstance(model, OpenEntity) and model.warn_unknown
+        extras = model.extra_keys() if open_model else {}
         known = type(model).known_keys() if isinstance(model, OpenEntity) else []
         for key in extras:
             yield source.diag(

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cairn.spec.diagnostics import Diagnostic, Severity
-from cairn.spec.yaml_loader import YDict, YList, locate
+from cairn.spec.yaml_loader import locate
 
 Loc = tuple[str | int, ...]
 
@@ -34,11 +34,8 @@ class Source:
         """The value at `loc`, or None where the path does not exist."""
         node = self.root
         for part in loc:
-            if (isinstance(node, dict) and part in node) or (
-                isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-            ):
-                node = node[part]
-            else:
+            found, node = child(node, part)
+            if not found:
                 return None
         return node
 
@@ -88,9 +85,17 @@ def real_loc(root: Any, loc: Sequence[str | int]) -> Loc:
     out: list[str | int] = []
     node = root
     for part in loc:
-        if (isinstance(node, YDict | dict) and isinstance(part, str) and part in node) or (
-            isinstance(node, YList | list) and isinstance(part, int) and 0 <= part < len(node)
-        ):
+        found, value = child(node, part)
+        if found:
             out.append(part)
-            node = node[part]
+            node = value
     return tuple(out)
+
+
+def child(node: Any, part: str | int) -> tuple[bool, Any]:
+    """`(True, node[part])` where `part` is a key of a mapping or an index of a list."""
+    if isinstance(node, dict) and isinstance(part, str) and part in node:
+        return True, node[part]
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return True, node[part]
+    return False, None

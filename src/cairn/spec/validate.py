@@ -30,7 +30,7 @@ from cairn.spec.resolve import (
     check_component_name,
     is_asset_reference,
 )
-from cairn.spec.schema import validate_as
+from cairn.spec.schema import validate_as, validate_salvaging
 from cairn.spec.source import Source
 from cairn.spec.yaml_loader import LoadLimits
 
@@ -39,7 +39,14 @@ if TYPE_CHECKING:
 
     from pydantic import BaseModel
 
+    from cairn.spec.diagnostics import Diagnostic
+
 _JOB_SERVICE_KEYS = ("id", "status", "creation_context", "log_files")
+_SECTIONS = ("jobs", "inputs", "outputs")
+
+
+def problems_are_errors(problems: Sequence[Diagnostic]) -> bool:
+    return any(p.is_error for p in problems)
 
 
 @dataclass
@@ -87,12 +94,16 @@ def validate_job_file(
     if kind is not documents.PIPELINE_JOB:
         _validate_single(kind, source, report)
         return report
-    job, problems = validate_as(PipelineJob, source, ignored=_JOB_SERVICE_KEYS)
+    job, problems, dropped = validate_salvaging(
+        PipelineJob, source, sections=_SECTIONS, ignored=_JOB_SERVICE_KEYS
+    )
     report.diagnostics.extend(problems)
     if job is None:
         return report
-    report.entity = job
+    if not dropped and not problems_are_errors(problems):
+        report.entity = job
     root = resolver.scope(job, source)
+    root.broken = dropped
     if job.component is not None:
         _attach_job_component(job, root, resolver)
     run_checks(root, CheckContext(report.diagnostics, job))
@@ -116,8 +127,11 @@ def validate_component_file(
         return report
     assert isinstance(kind, documents.Kind)
     report.kind = kind.label
-    model = CommandComponent if kind is documents.COMMAND_COMPONENT else PipelineComponent
-    entity, problems = validate_as(model, source)
+    entity: CommandComponent | PipelineComponent | None
+    if kind is documents.COMMAND_COMPONENT:
+        entity, problems = validate_as(CommandComponent, source)
+    else:
+        entity, problems = validate_as(PipelineComponent, source)
     report.diagnostics.extend(problems)
     if entity is None:
         return report

@@ -82,7 +82,7 @@ def _check_input_text(
 
 def _need_parent_input(expr: Expression, loc: Loc, scope: Scope, context: CheckContext) -> None:
     declared = scope_inputs(scope)
-    if expr.name not in declared:
+    if expr.name not in declared and not scope.is_broken("inputs", expr.name):
         where = "pipeline job" if scope.is_job else "pipeline component"
         context.add(
             scope.source.diag(
@@ -109,13 +109,15 @@ def _need_node_port(
         )
         return
     target = scope.nodes.get(expr.node)
+    if target is None and scope.is_broken("jobs", expr.node):
+        return
     if target is None:
         context.add(
             scope.source.diag(
                 "E204",
                 f"`{expr.text}`: there is no job `{expr.node}` in this pipeline",
                 loc,
-                hint=did_you_mean(expr.node, scope.nodes),
+                hint=did_you_mean(expr.node, [*scope.nodes, *scope.broken.get("jobs", ())]),
             )
         )
         return
@@ -151,7 +153,7 @@ def _check_output(
     declared = scope_outputs(scope)
     for expr in expressions:
         if expr.kind is Kind.PARENT_OUTPUT:
-            if expr.name not in declared:
+            if expr.name not in declared and not scope.is_broken("outputs", expr.name):
                 where = "pipeline job" if scope.is_job else "pipeline component"
                 context.add(
                     scope.source.diag(

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cairn.spec.entities.component import CommandComponent
 from cairn.spec.entities.nodes import InlineCommandNode
-from cairn.spec.entities.pipeline import PipelineComponent
 
 if TYPE_CHECKING:
     from cairn.spec.diagnostics import Diagnostic, Diagnostics
@@ -47,12 +45,10 @@ def ports_of(node: LoadedNode) -> Ports | None:
     if isinstance(entity, InlineCommandNode):
         return Ports(dict(entity.inputs), dict(entity.outputs), f"job `{node.name}`")
     component = node.component
-    if component is None:
+    if component is None or component.broken:
         return None
-    if isinstance(component.entity, CommandComponent | PipelineComponent):
-        owner = f"component `{component.ref}`" if component.ref else "the inline component"
-        return Ports(dict(component.entity.inputs), dict(component.entity.outputs), owner)
-    return None
+    owner = f"component `{component.ref}`" if component.ref else "the inline component"
+    return Ports(dict(component.entity.inputs), dict(component.entity.outputs), owner)
 
 
 def scope_inputs(scope: Scope) -> dict[str, Any]:

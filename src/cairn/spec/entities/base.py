@@ -14,7 +14,7 @@ leniency follow Azure's SDK (azure-ai-ml 1.35.2, see ../shared/design/azure-comp
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     BaseModel,
@@ -53,6 +53,9 @@ class OpenEntity(Entity):
     """A document part where Azure keeps unknown keys; Cairn keeps them and warns."""
 
     model_config = ConfigDict(extra="allow")
+
+    warn_unknown: ClassVar[bool] = True
+    """Whether unknown keys are reported (W101); off where another check reports the part."""
 
 
 def _lower(value: Any) -> Any:
