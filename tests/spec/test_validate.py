@@ -7,7 +7,7 @@ import pytest
 from cairn.errors import UsageError
 from cairn.spec.validate import validate_component_file, validate_job_file
 
-from .conftest import Project
+from tests.conftest import Project
 
 TRAIN = """
     $schema: https://azuremlschemas.azureedge.net/latest/commandComponent.schema.json

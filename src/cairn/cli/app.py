@@ -21,12 +21,13 @@ app = typer.Typer(
     name="cairn",
     help=(
         "Run Azure ML pipeline YAML on this machine, with one auditable record per job.\n\n"
-        "Examples:\n\n"
-        "  cairn job validate --file pipeline.yml\n\n"
-        "  cairn job validate -f pipeline.yml --set settings.default_compute=local -o json\n\n"
+        "\b\nExamples:\n"
+        "  cairn job validate --file pipeline.yml\n"
+        "  cairn job validate -f pipeline.yml --set settings.default_compute=local -o json\n"
         "  cairn component validate --file train.yml"
     ),
     no_args_is_help=True,
+    rich_markup_mode=None,
     add_completion=False,
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,

@@ -28,11 +28,11 @@ def validate(
 ) -> None:
     """Check a component file (command or pipeline component) and the files it names.
 
+    \b
     Examples:
-
       cairn component validate --file train.yml
-
       cairn component validate -f train.yml -o json
+
     """
     from cairn.cli.validation import check_file, print_report
     from cairn.spec.validate import validate_component_file

@@ -93,7 +93,19 @@ Properties = dict[StrictStr, StrictStr | None]
 
 def ref_or_inline(value: Any) -> str:
     """Discriminator for "a reference string, or the thing written inline as a mapping"."""
-    return "<inline>" if isinstance(value, dict) else "<ref>"
+    return "<inline>" if isinstance(value, dict | BaseModel) else "<ref>"
+
+
+def as_mapping(value: Any) -> Any:
+    """Discriminators also run when entities are serialised; they then see the entity itself.
+    Give them the keys that were set (and `type`), as they would have seen in the YAML."""
+    if not isinstance(value, BaseModel):
+        return value
+    shallow = {name: getattr(value, name) for name in value.model_fields_set}
+    if hasattr(value, "type"):
+        shallow["type"] = value.type
+    shallow.update(value.__pydantic_extra__ or {})
+    return shallow
 
 
 def schema_field() -> Any:
@@ -111,7 +123,7 @@ def choose_by(
     """A discriminator whose failure Cairn reports as a bad value of `key` with a hint."""
     UNION_CHOICES[error_type] = (key, tuple(choices))
     return Discriminator(
-        selector,
+        lambda value: selector(as_mapping(value)),
         custom_error_type=error_type,
         custom_error_message=f"`{key}` must be one of: {', '.join(choices)}",
     )
