@@ -1,0 +1,175 @@
+"""The contract between the engine, the executors and the launcher: what a step is told to do
+(`LaunchSpec`, written as `spec.json`) and what it reports (`StepRecord`, `record.json`, written
+atomically and last), plus the layout of a step's work folder.
+
+Plain dataclasses and JSON on purpose: the launcher must start fast and must not need pydantic.
+
+A step's work folder (one per attempt):
+
+    spec.json        what to run (written by the engine before launch)
+    step.lock        held (flock) by the launcher for its whole life: the liveness signal that
+                     survives restarts and cannot be fooled by pid reuse
+    pid.json         launcher pid and the pid of the user command's process group
+    events.jsonl     the launcher's own timeline (preparing/running/finalizing), appended
+    wd/              the working directory: a fresh copy of the code snapshot
+    outputs/<name>   private output locations, committed only after exit 0
+    user_logs/std_log.txt (std_log_process_<rank>.txt for distributed steps)
+    record.json      the outcome, written last (temp file + rename + fsync)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+SPEC = "spec.json"
+RECORD = "record.json"
+LOCK = "step.lock"
+PIDS = "pid.json"
+EVENTS = "events.jsonl"
+WORKDIR = "wd"
+OUTPUTS = "outputs"
+USER_LOGS = "user_logs"
+STD_LOG = "std_log.txt"
+
+Outcome = Literal["Completed", "Failed", "Canceled"]
+Reason = Literal[
+    "completed",
+    "exit_code",
+    "timeout",
+    "canceled",
+    "input_modified",
+    "output_missing",
+    "launch_error",
+    "environment",
+    "lost",
+]
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One input as the step sees it: a literal `value`, or data at a local `path`."""
+
+    name: str
+    type: str
+    mode: str = "ro_mount"
+    value: str | int | float | bool | None = None
+    path: str | None = None
+    """Local path of the data (a committed output, a datastore folder, a download cache entry)."""
+    uri: str | None = None
+    content_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """One output: the step writes to `WORKDIR/outputs/<name>`; after exit 0 it is moved to
+    `commit_to` (a local path of the datastore) and hashed."""
+
+    name: str
+    type: str
+    mode: str
+    commit_to: str
+    uri: str
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    job_name: str
+    """The step's job name (`AZUREML_RUN_ID`)."""
+    step_id: str
+    workdir: str
+    command: str
+    """The component's command template (`${{inputs.x}}` …), rendered by the launcher."""
+    inputs: list[InputSpec] = field(default_factory=list)
+    outputs: list[OutputSpec] = field(default_factory=list)
+    code: str | None = None
+    """The code snapshot folder to copy into `wd/` (None: an empty working folder)."""
+    env: dict[str, str] = field(default_factory=dict)
+    """Extra environment: the component's `environment_variables` and Azure's variables."""
+    python_bin: str | None = None
+    """A folder put first on PATH (a built environment's `bin/`); None inherits."""
+    timeout: float | None = None
+    grace: float = 10.0
+    log_cap_bytes: int = 100 * 1024 * 1024
+    instance_count: int = 1
+    distribution: dict[str, Any] | None = None
+    notify: str | None = None
+    """A Unix datagram socket to tell the executor about progress (best effort)."""
+    attempt: int = 1
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> LaunchSpec:
+        data = json.loads(text)
+        data["inputs"] = [InputSpec(**i) for i in data.get("inputs", [])]
+        data["outputs"] = [OutputSpec(**o) for o in data.get("outputs", [])]
+        return cls(**data)
+
+    def write(self) -> Path:
+        path = Path(self.workdir) / SPEC
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, self.to_json())
+        return path
+
+
+@dataclass(frozen=True)
+class CommittedOutput:
+    name: str
+    uri: str
+    path: str
+    content_hash: str
+    size: int
+    files: int
+
+
+@dataclass(frozen=True)
+class StepRecord:
+    """How a step ended. `times` holds epoch seconds for `preparing`, `running`, `finalizing`
+    and `ended` where reached."""
+
+    status: Outcome
+    reason: Reason
+    message: str = ""
+    exit_code: int | None = None
+    times: dict[str, float] = field(default_factory=dict)
+    outputs: list[CommittedOutput] = field(default_factory=list)
+    log_tail: list[str] = field(default_factory=list)
+    """The last lines of the step's log (at most 50), for the root-failure view."""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> StepRecord:
+        data = json.loads(text)
+        data["outputs"] = [CommittedOutput(**o) for o in data.get("outputs", [])]
+        return cls(**data)
+
+    @classmethod
+    def read(cls, workdir: str | Path) -> StepRecord | None:
+        """The record of a finished step, or None while there is none."""
+        try:
+            text = (Path(workdir) / RECORD).read_text()
+        except FileNotFoundError:
+            return None
+        return cls.from_json(text)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` so that readers see either nothing or all of it, durably."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with temp.open("w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    temp.replace(path)
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
