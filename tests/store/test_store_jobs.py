@@ -270,3 +270,32 @@ def test_racing_transitions_have_exactly_one_winner(store: Store) -> None:
     for job in jobs:
         assert outcomes.count(f"{job.id} won") == 1
         assert len(store.jobs.events(job.id)) == 2  # Queued + the one winning transition
+
+
+def test_apply_records_a_whole_timeline_in_one_call(store: Store) -> None:
+    from datetime import timedelta
+
+    from cairn.store import Move
+
+    job = store.jobs.create("default", NewJob(type="command", status=S.QUEUED), actor="ann")
+    other = store.jobs.create("default", NewJob(type="command", status=S.QUEUED), actor="ann")
+    start = job.status_at + timedelta(seconds=1)
+    moves = [
+        Move(job.id, S.PREPARING, at=start),
+        Move(job.id, S.RUNNING, at=start + timedelta(seconds=2)),
+        Move(job.id, S.FINALIZING, at=start + timedelta(seconds=5)),
+        Move(job.id, S.COMPLETED, at=start + timedelta(seconds=6), reason="completed"),
+        Move(other.id, S.CANCELED, reason="upstream failed"),
+    ]
+    before = store.audit.list(limit=1000).items
+    jobs = store.jobs.apply(
+        moves, properties={job.id: {"outputs": {"m": "blake3:x"}}}, actor="engine"
+    )
+    assert {j.id: j.status for j in jobs} == {job.id: S.COMPLETED, other.id: S.CANCELED}
+    timings = job_timings(store.jobs.events(job.id))
+    assert timings.running_s == pytest.approx(3.0, abs=1e-3)
+    assert store.jobs.get(job.id).properties["outputs"] == {"m": "blake3:x"}
+    assert len(store.audit.list(limit=1000).items) == len(before) + 1
+    with pytest.raises(IllegalTransition):
+        store.jobs.apply([Move(other.id, S.RUNNING), Move(job.id, S.RUNNING)], actor="engine")
+    assert store.jobs.get(job.id).status is S.COMPLETED  # nothing of a failed batch is kept

@@ -22,6 +22,7 @@ from cairn.store.records import (
     JobEvent,
     Metric,
     MetricPoint,
+    Move,
     NewAsset,
     NewJob,
     Page,
@@ -67,6 +68,13 @@ class JobStore(Protocol):
         expected_from: JobStatus | Collection[JobStatus] | None = None,
         actor: str,
     ) -> Job: ...
+    def apply(
+        self,
+        moves: Sequence[Move],
+        *,
+        properties: Mapping[int, Mapping[str, Any | None]] | None = None,
+        actor: str,
+    ) -> list[Job]: ...
     def record_reuse_key(
         self, job_id: int, reuse_key: str, parts: Mapping[str, Any], *, actor: str
     ) -> Job: ...

@@ -44,6 +44,19 @@ class Workspace:
 
 
 @dataclass(frozen=True, slots=True)
+class Move:
+    """One status transition in a batch (`JobStore.apply`): `at` is when it really happened
+    (a launcher's own clock), or None for now."""
+
+    job_id: int
+    status: JobStatus
+    at: datetime | None = None
+    reason: str | None = None
+    detail: Mapping[str, Any] | None = None
+    expected_from: JobStatus | frozenset[JobStatus] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class NewJob:
     """What a caller supplies to create a job (top-level or child)."""
 

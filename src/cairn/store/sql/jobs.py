@@ -20,7 +20,7 @@ from cairn.errors import Conflict, NotFound, UsageError
 from cairn.store.db import Database
 from cairn.store.models import JobEventRow, JobRow, JobTagRow
 from cairn.store.names import NameGenerator, job_name
-from cairn.store.records import Job, JobEvent, NewJob, Page
+from cairn.store.records import Job, JobEvent, Move, NewJob, Page
 from cairn.store.sql import convert, job_list, leases, transitions
 from cairn.store.sql.base import SqlBase, merge, require_actor
 from cairn.store.sql.job_rows import job_row, load_jobs
@@ -233,6 +233,54 @@ class SqlJobStore(SqlBase):
                 self, session, job_id, new_status, reason, detail, expected_from, actor
             )
             return load_jobs(self, session, [row])[0]
+
+    def apply(
+        self,
+        moves: Sequence[Move],
+        *,
+        properties: Mapping[int, Mapping[str, Any | None]] | None = None,
+        actor: str,
+    ) -> list[Job]:
+        """Several transitions (and property patches) in one transaction, audited as one call.
+
+        The engine uses this to record a step's whole timeline at once (Preparing, Running,
+        Finalizing, Completed at the times the launcher saw them) with its committed outputs."""
+        require_actor(actor)
+        with self.db.write() as session:
+            rows: dict[int, JobRow] = {}
+            for move in moves:
+                rows[move.job_id] = transitions.transition(
+                    self,
+                    session,
+                    move.job_id,
+                    move.status,
+                    move.reason,
+                    move.detail,
+                    move.expected_from,
+                    actor,
+                    at=move.at,
+                    audit=False,
+                )
+            for job_id, patch in (properties or {}).items():
+                row = rows.get(job_id) or job_row(session, job_id, lock=True)
+                row.properties = merge(row.properties, patch)
+                rows[job_id] = row
+            if rows:
+                first = next(iter(rows.values()))
+                self.audit(
+                    session,
+                    actor=actor,
+                    action="job.apply",
+                    workspace=first.workspace_id,
+                    target_kind="job",
+                    target_name=first.name,
+                    detail={
+                        "moves": [[m.job_id, str(m.status), m.reason] for m in moves],
+                        "properties": sorted(properties or {}),
+                    },
+                )
+            session.flush()
+            return load_jobs(self, session, list(rows.values()))
 
     def record_reuse_key(
         self, job_id: int, reuse_key: str, parts: Mapping[str, Any], *, actor: str

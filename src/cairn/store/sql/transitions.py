@@ -10,6 +10,7 @@ servers disagree, so phase durations are never negative.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import false, select
@@ -33,8 +34,13 @@ def transition(
     detail: Mapping[str, Any] | None,
     expected_from: JobStatus | Collection[JobStatus] | None,
     actor: str,
+    *,
+    at: datetime | None = None,
+    audit: bool = True,
 ) -> JobRow:
-    """Move `job_id` to `new_status`; raises `StaleStatus` or `IllegalTransition`."""
+    """Move `job_id` to `new_status`; raises `StaleStatus` or `IllegalTransition`.
+
+    `at` is when the move really happened (it is never earlier than the previous move)."""
     row = job_row(session, job_id, lock=True)
     current = JobStatus(row.status)
     new_status = JobStatus(new_status)
@@ -46,7 +52,7 @@ def transition(
                 details={"job": row.name, "status": str(current), "expected": sorted(expected)},
             )
     check_transition(row.name, current, new_status)
-    now = max(base.db.now(), row.status_at)
+    now = max(at or base.db.now(), row.status_at)
     row.status = new_status
     row.status_at = now
     if new_status.is_terminal:
@@ -61,6 +67,8 @@ def transition(
             detail=None if detail is None else dict(detail),
         )
     )
+    if not audit:
+        return row
     base.audit(
         session,
         actor=actor,
