@@ -38,11 +38,11 @@ settings:
 jobs:
   say:
     command: echo hi
-    environment: env
+    environment: azureml:env
     compte: x
   copy:
     command: cp ${{inputs.src}} .
-    environment: env
+    environment: azureml:env
     inputs: {src: "${{parent.jobs.sai.outputs.out}}"}
 """
 
@@ -95,7 +95,7 @@ def test_output_formats_and_query(tmp_path: Path) -> None:
     assert YAML(typ="safe").load(result.out)["errors"] == 2
     valid = str(write(tmp_path, VALID, "ok.yml"))
     result = run_cairn("job", "validate", "-f", valid, "--query", "graph.steps[].id", "-o", "tsv")
-    assert (result.code, result.out) == (0, "copy\nsay\n")
+    assert (result.code, result.out) == (0, "say\ncopy\n")
     result = run_cairn("job", "validate", "-f", valid, "--query", "valid", "-o", "tsv")
     assert result.out == "true\n"
 
@@ -132,6 +132,6 @@ def test_component_validate(tmp_path: Path) -> None:
         "c.yml",
     )
     assert run_cairn("component", "validate", "-f", str(good)).code == 0
-    bad = write(tmp_path, "name: Hello-World\ncommand: echo\nenvironment: e\n", "d.yml")
+    bad = write(tmp_path, "name: Hello-World\ncommand: echo\nenvironment: azureml:e\n", "d.yml")
     result = run_cairn("component", "validate", "-f", str(bad))
     assert result.code == 1 and "error[E105]" in result.out

@@ -100,9 +100,32 @@ def build_graph(root: Scope) -> PipelineGraph:
             for input_name, value in (getattr(node.entity, "inputs", {}) or {}).items():
                 for source, output in _sources(value, frame):
                     graph.edges.append(Edge(source, output, step_id, input_name))
-    order = {s.id: i for i, s in enumerate(sorted(graph.steps, key=lambda s: s.id))}
-    graph.steps.sort(key=lambda s: order[s.id])
+    graph.steps = _dependency_order(graph.steps, graph.edges)
     return graph
+
+
+def _dependency_order(steps: list[Step], edges: list[Edge]) -> list[Step]:
+    """Steps after the steps they read from; ties keep the written order (cycles: as written)."""
+    position = {s.id: i for i, s in enumerate(steps)}
+    waiting = {s.id: 0 for s in steps}
+    after: dict[str, list[str]] = {s.id: [] for s in steps}
+    for edge in {(e.source, e.target) for e in edges}:
+        if edge[0] in waiting and edge[1] in waiting:
+            waiting[edge[1]] += 1
+            after[edge[0]].append(edge[1])
+    ready = sorted((sid for sid, n in waiting.items() if n == 0), key=position.__getitem__)
+    order: list[str] = []
+    while ready:
+        sid = ready.pop(0)
+        order.append(sid)
+        for nxt in after[sid]:
+            waiting[nxt] -= 1
+            if waiting[nxt] == 0:
+                ready.append(nxt)
+                ready.sort(key=position.__getitem__)
+    order.extend(sid for sid in position if sid not in set(order))
+    by_id = {s.id: s for s in steps}
+    return [by_id[sid] for sid in order]
 
 
 def _sources(value: Any, frame: _Frame, depth: int = 0) -> list[tuple[str, str]]:
