@@ -105,6 +105,13 @@ class PathNotAllowed(CairnError):
     http_status = 400
 
 
+class StorageError(CairnError):
+    """A datastore's backend (object store, filesystem) refused or failed an operation."""
+
+    code = "storage_error"
+    http_status = 502
+
+
 class Unsupported(CairnError):
     """Valid for Azure ML, but a feature Cairn does not run (yet)."""
 
