@@ -222,7 +222,7 @@ def test_empty_jobs_and_exclusive_component(project: Project) -> None:
     assert codes(validate_job_file(project.write("e.yml", "type: pipeline\njobs: {}\n"))) == [
         "E403"
     ]
-    project.write("inner.yml", "type: pipeline\nname: x\njobs: {a: {type: command, command: echo, environment: e, compute: local}}\n")
+    project.write("inner.yml", "type: pipeline\nname: x\njobs: {a: {type: command, command: echo, environment: 'azureml:e', compute: local}}\n")
     both = project.write(
         "b.yml",
         "type: pipeline\ncomponent: ./inner.yml\njobs: {a: {command: echo, environment: e}}\n",
@@ -238,7 +238,7 @@ def test_job_that_runs_a_pipeline_component(project: Project) -> None:
         name: inner
         inputs: {msg: {type: string}}
         jobs:
-          say: {command: "echo ${{inputs.m}}", environment: e, inputs: {m: "${{parent.inputs.msg}}"}}
+          say: {command: "echo ${{inputs.m}}", environment: "azureml:e", inputs: {m: "${{parent.inputs.msg}}"}}
         """,
     )
     ok = project.write(
@@ -253,7 +253,7 @@ def test_job_that_runs_a_pipeline_component(project: Project) -> None:
 
 def test_overrides_apply_before_loading(project: Project) -> None:
     job = project.write(
-        "p.yml", "type: pipeline\njobs:\n  a: {command: echo, environment: e}\n"
+        "p.yml", "type: pipeline\njobs:\n  a: {command: echo, environment: 'azureml:e'}\n"
     )
     assert codes(validate_job_file(job)) == ["W601"]
     report = validate_job_file(job, overrides=["settings.default_compute=local"])
@@ -271,7 +271,7 @@ def test_unsupported_node_types_and_bad_names(project: Project) -> None:
         type: pipeline
         settings: {default_compute: local}
         jobs:
-          Train-1: {command: echo, environment: e}
+          Train-1: {command: echo, environment: "azureml:e"}
           auto: {type: automl, task: classification}
           par: {type: parallel, component: ./x.yml}
         """,

@@ -8,11 +8,13 @@ can report them with positions.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 
 EXPRESSION = re.compile(r"\$\{\{\s*(\S*?)\s*\}\}")
+_OPENING = re.compile(r"\$\{\{")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -81,12 +83,22 @@ def classify(inner: str, start: int = 0, end: int = 0, text: str = "") -> Expres
 
 def find_expressions(text: str) -> tuple[list[Expression], list[BindingProblem]]:
     """Every `${{...}}` in `text`, and problems such as an unclosed `${{`."""
-    found = [
-        classify(m.group(1), m.start(), m.end(), m.group(0)) for m in EXPRESSION.finditer(text)
-    ]
+    if "${{" not in text:  # most values hold no expression; checks call this for every one
+        return [], []
+    found, problems = _scan(text)
+    return list(found), list(problems)
+
+
+@functools.lru_cache(maxsize=4096)
+def _scan(text: str) -> tuple[tuple[Expression, ...], tuple[BindingProblem, ...]]:
+    # Cached: the checks, the dependency graph and the step graph each read the same strings.
+    found: list[Expression] = []
+    covered: set[int] = set()
+    for match in EXPRESSION.finditer(text):
+        found.append(classify(match.group(1), match.start(), match.end(), match.group(0)))
+        covered.add(match.start())
     problems: list[BindingProblem] = []
-    covered = {m.start() for m in EXPRESSION.finditer(text)}
-    for opening in re.finditer(r"\$\{\{", text):
+    for opening in _OPENING.finditer(text):
         if opening.start() not in covered:
             problems.append(BindingProblem("`${{` is not closed by `}}`", opening.start()))
     for expr in found:
@@ -94,7 +106,7 @@ def find_expressions(text: str) -> tuple[list[Expression], list[BindingProblem]]
             problems.append(
                 BindingProblem(f"`{expr.text}` is not a binding expression Azure knows", expr.start)
             )
-    return found, problems
+    return tuple(found), tuple(problems)
 
 
 def single_binding(value: object) -> Expression | None:

@@ -148,6 +148,12 @@ _CODES: tuple[CodeInfo, ...] = (
         "Wrap the argument in `$[[ ... ]]` or give the input a default.",
     ),
     CodeInfo(
+        "E208",
+        "undeclared-hyperparameter",
+        "A sweep trial's command uses `${{search_space.X}}` that `search_space` does not define.",
+        "Define the hyperparameter under `search_space:` or fix the name.",
+    ),
+    CodeInfo(
         "E301",
         "missing-required-input",
         "A required component input is not given a value.",
@@ -231,7 +237,8 @@ _CODES: tuple[CodeInfo, ...] = (
     CodeInfo(
         "W601",
         "no-compute",
-        "No compute is set for a job; Azure rejects this, Cairn runs it on `local`.",
+        "No compute is set for a job; Azure rejects such a pipeline (and sends a standalone job "
+        "to serverless compute), Cairn runs it on `local`.",
         "Set `compute`, or `settings.default_compute`.",
     ),
 )
@@ -318,7 +325,8 @@ class Diagnostics:
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """A hint naming the closest candidate, or `None` when nothing is close."""
     pool = sorted({c for c in candidates if isinstance(c, str)})
-    matches = difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
+    same_letters = [c for c in pool if c.lower() == word.lower() and c != word]
+    matches = same_letters or difflib.get_close_matches(word, pool, n=1, cutoff=0.6)
     if matches:
         return f"did you mean `{matches[0]}`?"
     return None

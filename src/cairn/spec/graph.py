@@ -9,6 +9,7 @@ reads `${{parent.inputs.x}}` depends on whatever the outer job bound to `x`.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,9 @@ class PipelineGraph:
     outputs: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        sources: dict[str, set[str]] = {}  # one pass over the edges, not one per step
+        for edge in self.edges:
+            sources.setdefault(edge.target, set()).add(edge.source)
         return {
             "steps": [
                 {
@@ -54,7 +58,7 @@ class PipelineGraph:
                     "type": s.type,
                     "component": s.component,
                     "compute": s.compute,
-                    "depends_on": sorted({e.source for e in self.edges if e.target == s.id}),
+                    "depends_on": sorted(sources.get(s.id, ())),
                 }
                 for s in self.steps
             ],
@@ -113,17 +117,19 @@ def _dependency_order(steps: list[Step], edges: list[Edge]) -> list[Step]:
         if edge[0] in waiting and edge[1] in waiting:
             waiting[edge[1]] += 1
             after[edge[0]].append(edge[1])
-    ready = sorted((sid for sid, n in waiting.items() if n == 0), key=position.__getitem__)
+    # A heap keyed by written position: O(E + N log N), so 10,000 steps take milliseconds.
+    ready = [(position[sid], sid) for sid, n in waiting.items() if n == 0]
+    heapq.heapify(ready)
     order: list[str] = []
     while ready:
-        sid = ready.pop(0)
+        _, sid = heapq.heappop(ready)
         order.append(sid)
         for nxt in after[sid]:
             waiting[nxt] -= 1
             if waiting[nxt] == 0:
-                ready.append(nxt)
-                ready.sort(key=position.__getitem__)
-    order.extend(sid for sid in position if sid not in set(order))
+                heapq.heappush(ready, (position[nxt], nxt))
+    placed = set(order)
+    order.extend(sid for sid in position if sid not in placed)
     by_id = {s.id: s for s in steps}
     return [by_id[sid] for sid in order]
 

@@ -1,5 +1,5 @@
-"""Validate a job or component file: read it, apply `--set`, check its schema, load what it
-refers to, run every check, and report everything found at once with the pipeline's graph.
+"""Validate a job, component or asset file: read it, apply `--set`, check its schema, load what
+it refers to, run every check, and report everything found at once with the pipeline's graph.
 
 This is the entry point of the spec layer for the CLI and the server. Problems in the user's
 files are diagnostics in the report; only misuse of the API itself (a bad `--set`) raises.
@@ -7,19 +7,27 @@ files are diagnostics in the report; only misuse of the API itself (a bad `--set
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cairn.spec import documents
+from cairn.errors import UsageError
+from cairn.spec import assets, documents, standalone
 from cairn.spec.checks import run_checks
 from cairn.spec.checks.commands import check_command
 from cairn.spec.checks.context import CheckContext
 from cairn.spec.checks.files import check_scope as check_files
-from cairn.spec.diagnostics import Diagnostics
+from cairn.spec.diagnostics import Diagnostics, did_you_mean, one_of
+from cairn.spec.entities.command_job import CommandJob
 from cairn.spec.entities.component import CommandComponent
+from cairn.spec.entities.compute import COMPUTE_TYPES
+from cairn.spec.entities.datastore import DATASTORE_TYPES
 from cairn.spec.entities.nodes import PipelineNode
 from cairn.spec.entities.pipeline import PipelineComponent, PipelineJob
+from cairn.spec.entities.registry import model_for, service_keys
+from cairn.spec.entities.schedule import Schedule
+from cairn.spec.entities.sweep_job import SweepJob
 from cairn.spec.graph import PipelineGraph, build_graph
 from cairn.spec.overrides import apply_overrides, parse_override
 from cairn.spec.resolve import (
@@ -31,7 +39,7 @@ from cairn.spec.resolve import (
     is_asset_reference,
 )
 from cairn.spec.schema import validate_as, validate_salvaging
-from cairn.spec.source import Source
+from cairn.spec.source import Source, dotted
 from cairn.spec.yaml_loader import LoadLimits
 
 if TYPE_CHECKING:
@@ -40,6 +48,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from cairn.spec.diagnostics import Diagnostic
+    from cairn.spec.source import Loc
 
 _JOB_SERVICE_KEYS = ("id", "status", "creation_context", "log_files")
 _SECTIONS = ("jobs", "inputs", "outputs")
@@ -86,13 +95,17 @@ def validate_job_file(
     report, resolver, source = _start(path, overrides, limits, cwd)
     if source is None:
         return report
+    return _validate_job(report, resolver, source)
+
+
+def _validate_job(report: ValidationReport, resolver: Resolver, source: Source) -> ValidationReport:
     kind = documents.detect(source.root, documents.Family.JOB)
     if not _known(kind, report, source, "job", documents.JOB_TYPES):
         return report
     assert isinstance(kind, documents.Kind)
     report.kind = kind.label
     if kind is not documents.PIPELINE_JOB:
-        _validate_single(kind, source, report)
+        _validate_standalone(kind, source, report)
         return report
     job, problems, dropped = validate_salvaging(
         PipelineJob, source, sections=_SECTIONS, ignored=_JOB_SERVICE_KEYS
@@ -162,6 +175,123 @@ def validate_component_file(
     return report
 
 
+def validate_asset_file(
+    path: Path | str,
+    overrides: Sequence[str] = (),
+    limits: LoadLimits | None = None,
+    cwd: Path | None = None,
+    *,
+    kind: documents.Kind | None = None,
+) -> ValidationReport:
+    """Validate a data, environment, model, compute, datastore or schedule file as
+    `az ml <kind> create --file` would, and more. `kind` says what the file must be (the command
+    that reads it knows); without it, the file's `$schema`, `type` and keys tell. A schedule's
+    job file is validated too, with the schedule's replaced values, and its problems reported."""
+    if kind is not None and kind.family is not documents.Family.ASSET:
+        raise UsageError(f"a {kind.label} is not an asset; validate it as a job or component")
+    report, resolver, source = _start(path, overrides, limits, cwd)
+    if source is None:
+        return report
+    found = kind or documents.detect(source.root, documents.Family.ASSET)
+    if not isinstance(found, documents.Kind):
+        _unknown_asset(source, report)
+        return report
+    report.kind = found.label
+    model = model_for(found, source.root)
+    if model is None:
+        _bad_type(found, source, report)
+        return report
+    entity, problems = validate_as(model, source, ignored=service_keys(model))
+    report.diagnostics.extend(problems)
+    if entity is None:
+        return report
+    report.entity = entity
+    assets.check_asset(entity, source, report.diagnostics)
+    if isinstance(entity, Schedule):
+        _check_scheduled_job(entity, source, report, resolver)
+    return report
+
+
+def _unknown_asset(source: Source, report: ValidationReport) -> None:
+    other = documents.detect(source.root, documents.Family.JOB) or documents.detect(
+        source.root, documents.Family.COMPONENT
+    )
+    hint = "add `$schema:` (for example `…/data.schema.json`) or `type:` as Azure's examples do"
+    if isinstance(other, documents.Kind):
+        hint = f"this looks like a {other.label}; validate it as one"
+    report.diagnostics.add(
+        source.diag(
+            "E108",
+            "cannot tell which kind of asset this is (data, environment, model, compute, "
+            "datastore or schedule)",
+            hint=hint,
+        )
+    )
+
+
+def _bad_type(kind: documents.Kind, source: Source, report: ValidationReport) -> None:
+    """A compute or datastore file whose `type` is missing or unknown."""
+    choices = list(COMPUTE_TYPES if kind is documents.COMPUTE else DATASTORE_TYPES)
+    found = source.root.get("type")
+    if found is None:
+        report.diagnostics.add(
+            source.diag(
+                "E102", "missing required key `type`", hint=f"`type` is one of {one_of(choices)}"
+            )
+        )
+        return
+    report.diagnostics.add(
+        source.diag(
+            "E104",
+            f"`{found}` is not a {kind.label} type; use one of {one_of(choices)}",
+            ("type",),
+            hint=did_you_mean(str(found), choices),
+        )
+    )
+
+
+def _check_scheduled_job(
+    schedule: Schedule, source: Source, report: ValidationReport, resolver: Resolver
+) -> None:
+    """Validate the job file a schedule creates, with the schedule's values merged in; problems
+    in those values are reported where the schedule writes them."""
+    target = assets.scheduled_job(schedule, source)
+    if target is None:
+        return
+    job_path = assets.usable_path(target.ref, source.base_dir)
+    if isinstance(job_path, str) or not job_path.is_file():
+        if isinstance(job_path, str):
+            what = f"is not a usable path: {job_path}"
+        elif job_path.is_dir():
+            what = f"is a folder, not a job file ({resolver.display(job_path)})"
+        else:
+            what = f"does not exist ({resolver.display(job_path)})"
+        report.diagnostics.add(
+            source.diag(
+                "E501",
+                f"job file `{target.ref[:80]}` {what}",
+                target.at,
+                hint="paths are relative to the folder of the schedule file",
+            )
+        )
+        return
+    job_report, job_resolver, job_source = _start(job_path, (), resolver.limits, resolver.cwd)
+    replaced: list[Loc] = []
+    if job_source is not None:
+        replaced = assets.merge_updates(job_source.root, target.updates)
+        _validate_job(job_report, job_resolver, job_source)
+    prefixes = [dotted(loc) for loc in replaced]
+    for problem in job_report.diagnostics:
+        moved = problem.file == job_report.file and any(
+            problem.path == p or problem.path.startswith((f"{p}.", f"{p}[")) for p in prefixes
+        )
+        if moved:
+            problem = dataclasses.replace(
+                problem, file=source.display, path=f"create_job.{problem.path}"
+            )
+        report.diagnostics.add(problem)
+
+
 def _start(
     path: Path | str, overrides: Sequence[str], limits: LoadLimits | None, cwd: Path | None
 ) -> tuple[ValidationReport, Resolver, Source | None]:
@@ -205,8 +335,6 @@ def _known(
             )
         )
     else:
-        from cairn.spec.diagnostics import did_you_mean, one_of
-
         choices = list(supported)
         report.diagnostics.add(
             source.diag(
@@ -219,13 +347,16 @@ def _known(
     return False
 
 
-def _validate_single(kind: documents.Kind, source: Source, report: ValidationReport) -> None:
-    from cairn.spec.entities.registry import model_for
-
+def _validate_standalone(kind: documents.Kind, source: Source, report: ValidationReport) -> None:
     model = model_for(kind)
-    entity, problems = validate_as(model, source, ignored=_JOB_SERVICE_KEYS)
+    assert model is not None
+    entity, problems = validate_as(model, source, ignored=service_keys(model))
     report.diagnostics.extend(problems)
     report.entity = entity
+    if isinstance(entity, CommandJob):
+        standalone.check_command_job(entity, source, report.diagnostics)
+    elif isinstance(entity, SweepJob):
+        standalone.check_sweep_job(entity, source, report.diagnostics)
 
 
 def _attach_job_component(job: PipelineJob, root: Scope, resolver: Resolver) -> None:

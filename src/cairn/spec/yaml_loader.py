@@ -9,14 +9,17 @@ produces events, and this module builds `YDict`/`YList` values from them while i
 - reports every duplicate key (Azure's PyYAML silently keeps the last one),
 - refuses files over a size limit before reading them, and alias chains (billion laughs),
   recursive aliases, excessive nesting and node counts while reading, each with a clear error.
+  Nesting and node counts include what aliases expand to, because every later stage (schema
+  validation, the checks) walks the expanded values.
 
-Plain scalars resolve by YAML 1.1 rules, as Azure's SDK (PyYAML `safe_load`) reads them:
-`yes` is `True`, `010` is 8. Timestamps stay strings. Merge keys (`<<`) are honoured.
+Plain scalars resolve exactly as Azure's SDK (PyYAML `safe_load`, YAML 1.1) reads them: `yes` is
+`True`, `010` is 8, but `y` and `1e-3` stay strings (PyYAML's floats need a dot and a signed
+exponent; ruamel's own 1.1 resolver differs there, hence the table below). Timestamps stay
+strings. Merge keys (`<<`) are honoured.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,11 +36,10 @@ from ruamel.yaml.events import (
     SequenceEndEvent,
     SequenceStartEvent,
 )
-from ruamel.yaml.nodes import ScalarNode
-from ruamel.yaml.resolver import VersionedResolver
 
 from cairn.errors import LimitExceeded, YamlError
 from cairn.spec.diagnostics import Diagnostic
+from cairn.spec.yaml_scalars import STD_TAG, clip, construct_scalar, implicit_tag
 
 Mark = tuple[int, int]
 """0-based (line, column)."""
@@ -86,11 +88,6 @@ class YamlDocument:
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
 
-_STD_TAG = "tag:yaml.org,2002:"
-_RESOLVER = VersionedResolver(version=(1, 1))
-_TRUE = frozenset({"yes", "true", "on", "y"})
-
-
 def read_source(path: Path, limits: LoadLimits) -> bytes:
     """The bytes of `path`, refusing files over the size limit without reading them whole."""
     try:
@@ -102,6 +99,8 @@ def read_source(path: Path, limits: LoadLimits) -> bytes:
         raise YamlError(f"{path} does not exist", hint="check the path") from exc
     except OSError as exc:
         raise YamlError(f"cannot read {path}: {exc.strerror}") from exc
+    except ValueError as exc:  # a NUL byte in the path
+        raise YamlError(f"cannot read {str(path)!r}: {exc}") from exc
     if len(data) > limits.max_bytes:
         raise LimitExceeded(
             f"{path} is larger than the {limits.max_bytes:,}-byte limit for YAML files",
@@ -150,6 +149,8 @@ class _Frame:
     value: YDict | YList
     anchor: str | None
     size: int = 1
+    height: int = 1
+    """Collection levels from this one down to its deepest leaf, aliases expanded."""
     key: str | None = None
     key_mark: Mark = (0, 0)
     merges: list[YDict] = field(default_factory=list)
@@ -164,7 +165,8 @@ class _Composer:
         self.root: Any = None
         self.diagnostics: list[Diagnostic] = []
         self.stack: list[_Frame] = []
-        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.anchors: dict[str, tuple[Any, int, int]] = {}
+        """anchor → (value, node count, height), so an alias costs what it expands to."""
         self.open_anchors: set[str] = set()
         self.aliases = 0
         self.nodes = 0
@@ -185,8 +187,8 @@ class _Composer:
                     continue
                 value = self._scalar(event, mark)
                 if event.anchor:
-                    self.anchors[event.anchor] = (value, 1)
-                self._attach(value, 1, mark)
+                    self.anchors[event.anchor] = (value, 1, 0)
+                self._attach(value, 1, mark, 0)
             elif kind is MappingStartEvent or kind is SequenceStartEvent:
                 mark = (event.start_mark.line, event.start_mark.column)
                 self._count(1, mark)
@@ -202,8 +204,8 @@ class _Composer:
                     _apply_merges(frame.value, frame.merges)
                 if frame.anchor:
                     self.open_anchors.discard(frame.anchor)
-                    self.anchors[frame.anchor] = (frame.value, frame.size)
-                self._attach(frame.value, frame.size, frame.value.mark)
+                    self.anchors[frame.anchor] = (frame.value, frame.size, frame.height)
+                self._attach(frame.value, frame.size, frame.value.mark, frame.height)
             elif kind is AliasEvent:
                 self._alias(event)
             elif kind is DocumentStartEvent:
@@ -241,14 +243,18 @@ class _Composer:
         self.aliases += 1
         if self.aliases > self.limits.max_aliases:
             self._limit(f"more than {self.limits.max_aliases:,} aliases", mark)
-        value, size = self.anchors[name]
+        value, size, height = self.anchors[name]
         self._count(size, mark)
+        if len(self.stack) + height > self.limits.max_depth:
+            self._limit(
+                f"nesting deeper than {self.limits.max_depth} levels (through *{name})", mark
+            )
         frame = self.stack[-1] if self.stack else None
         if frame is not None and isinstance(frame.value, YDict) and frame.key is None:
             self._diag("E004", "an alias cannot be a mapping key", mark)
             frame.key, frame.key_mark = f"*{name}", mark
             return
-        self._attach(value, size, mark)
+        self._attach(value, size, mark, height)
 
     def _key(self, event: Any, mark: Mark) -> None:
         frame = self.stack[-1]
@@ -264,13 +270,16 @@ class _Composer:
                 hint="remove one of them",
             )
         frame.key, frame.key_mark = key, mark
+        if event.anchor:  # an anchored key may be used later as a value
+            self.anchors[event.anchor] = (self._scalar(event, mark), 1, 0)
 
-    def _attach(self, value: Any, size: int, mark: Mark) -> None:
+    def _attach(self, value: Any, size: int, mark: Mark, height: int) -> None:
         if not self.stack:
             self.root = value
             return
         frame = self.stack[-1]
         frame.size += size
+        frame.height = max(frame.height, height + 1)
         container = frame.value
         if isinstance(container, YList):
             container.append(value)
@@ -300,27 +309,19 @@ class _Composer:
         if tag is None or tag == "!":
             if not event.implicit[0]:
                 return value  # quoted: always a string
-            tag = str(_RESOLVER.resolve(ScalarNode, value, (True, False)))
+            tag = implicit_tag(value)
         return self._construct(str(tag), value, mark)
 
     def _construct(self, tag: str, value: str, mark: Mark) -> Any:
-        kind = tag[len(_STD_TAG) :] if tag.startswith(_STD_TAG) else None
+        kind = tag[len(STD_TAG) :] if tag.startswith(STD_TAG) else None
         try:
-            if kind in ("str", "timestamp", "binary", "value", "merge"):
-                return value
-            if kind == "null":
-                return None
-            if kind == "bool":
-                return value.lower() in _TRUE
-            if kind == "int":
-                return _yaml11_int(value)
-            if kind == "float":
-                return _yaml11_float(value)
-        except ValueError:
-            self._diag("E103", f"`{value}` is not a valid {kind}", mark)
+            return construct_scalar(kind, value)
+        except (ValueError, OverflowError):
+            self._diag("E103", f"`{clip(value)}` is not a valid {kind}", mark)
             return value
-        self._diag("E005", f"YAML tag `{tag}` is not supported", mark, hint="remove the tag")
-        return value
+        except KeyError:
+            self._diag("E005", f"YAML tag `{tag}` is not supported", mark, hint="remove the tag")
+            return value
 
     def _diag(self, code: str, message: str, mark: Mark, hint: str | None = None) -> None:
         self.diagnostics.append(
@@ -340,56 +341,20 @@ def _apply_merges(mapping: YDict, merges: list[YDict]) -> None:
                 mapping.value_marks[key] = source.value_marks.get(key, source.mark)
 
 
-def _split_sign(text: str) -> tuple[int, str]:
-    text = text.replace("_", "")
-    if text[:1] in "+-":
-        return (-1 if text[0] == "-" else 1), text[1:]
-    return 1, text
-
-
-def _sexagesimal(text: str) -> float:
-    total = 0.0
-    for part in text.split(":"):
-        total = total * 60 + float(part)
-    return total
-
-
-def _yaml11_int(text: str) -> int:
-    sign, digits = _split_sign(text)
-    if ":" in digits:
-        return sign * int(_sexagesimal(digits))
-    lowered = digits.lower()
-    if lowered.startswith(("0x", "0b", "0o")):
-        return sign * int(lowered, 0)
-    if len(digits) > 1 and digits.startswith("0"):
-        return sign * int(digits, 8)
-    return sign * int(digits)
-
-
-def _yaml11_float(text: str) -> float:
-    sign, digits = _split_sign(text)
-    lowered = digits.lower()
-    if lowered == ".inf":
-        return sign * math.inf
-    if lowered == ".nan":
-        return math.nan
-    if ":" in digits:
-        return sign * _sexagesimal(digits)
-    return sign * float(digits)
-
-
 def locate(root: Any, loc: Sequence[str | int], *, key: bool = False) -> Mark | None:
     """The position of the value (or, with `key=True`, the key) at `loc`, or of its nearest
     ancestor that exists. Parts of `loc` that are not keys of the current mapping (union tags of
-    a schema, or a key that is missing) are skipped."""
+    a schema, or a key that is missing) are skipped. A value put in after reading (`--set`) has
+    no position of its own and points at the mapping that holds it."""
     node = root
     mark: Mark | None = getattr(root, "mark", None)
     for index, part in enumerate(loc):
         last = index == len(loc) - 1
         if isinstance(node, YDict) and isinstance(part, str) and part in node:
-            mark = node.key_marks[part] if (last and key) else node.value_marks[part]
-            node = node[part]
-        elif isinstance(node, YList) and isinstance(part, int) and 0 <= part < len(node):
-            mark = node.item_marks[part]
-            node = node[part]
+            marks = node.key_marks if (last and key) else node.value_marks
+            if part not in marks:
+                return node.mark
+            mark, node = marks[part], node[part]
+        elif isinstance(node, YList) and isinstance(part, int) and 0 <= part < len(node.item_marks):
+            mark, node = node.item_marks[part], node[part]
     return mark

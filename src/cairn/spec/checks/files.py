@@ -104,8 +104,16 @@ def _check_environment(value: Any, source: Source, loc: Loc, context: CheckConte
 def _need(text: str | None, what: str, source: Source, loc: Loc, context: CheckContext) -> None:
     if not text or not is_local_path(text):
         return
-    path = local_path(text, source.base_dir)
-    if not path.exists():
+    try:
+        path = local_path(text, source.base_dir)
+        present = path.exists()
+    except (OSError, ValueError) as exc:  # a NUL byte, a name too long for the file system
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        context.add(
+            source.diag("E501", f"{what} {text[:80]!r} is not a usable path: {reason}", loc)
+        )
+        return
+    if not present:
         context.add(
             source.diag(
                 "E501",

@@ -16,7 +16,7 @@ from cairn.spec.entities.io import (
     ModelInput,
     ParameterPort,
 )
-from cairn.spec.entities.nodes import InlineCommandNode
+from cairn.spec.entities.nodes import InlineCommandNode, SweepNode
 
 if TYPE_CHECKING:
     from cairn.spec.checks.context import CheckContext
@@ -34,8 +34,9 @@ def check_scope(scope: Scope, context: CheckContext) -> None:
         if ports is None:
             continue
         given: dict[str, Any] = dict(getattr(node.entity, "inputs", {}) or {})
+        searched = _searched(node)
         for name, port in ports.inputs.items():
-            if _required(port) and given.get(name) is None:
+            if _required(port) and given.get(name) is None and name not in searched:
                 context.add(
                     node.source.diag(
                         "E301",
@@ -59,6 +60,13 @@ def check_scope(scope: Scope, context: CheckContext) -> None:
                 )
                 continue
             _check_value(value, port, loc, node, scope, context)
+
+
+def _searched(node: LoadedNode) -> set[str]:
+    """Trial inputs a sweep fills from its search space, so the node need not bind them."""
+    if isinstance(node.entity, SweepNode) and node.entity.search_space:
+        return set(node.entity.search_space)
+    return set()
 
 
 def _required(port: Any) -> bool:
@@ -123,7 +131,7 @@ def literal_problem(value: Any, port: ParameterPort) -> tuple[str, str] | None:
     if isinstance(value, str) and "${{" in value:
         return None
     number = _as_number(value, port.type)
-    if port.type == "integer" and (number is None or number != int(number)):
+    if port.type == "integer" and (number is None or not _integral(number)):
         return "E302", f"`{value}` is not an integer"
     if port.type == "number" and number is None:
         return "E302", f"`{value}` is not a number"
@@ -144,11 +152,18 @@ def literal_problem(value: Any, port: ParameterPort) -> tuple[str, str] | None:
     return None
 
 
+def _integral(number: float) -> bool:
+    # `.inf` and `.nan` are YAML floats with no integer value (int() would raise).
+    return isinstance(number, int) or (math.isfinite(number) and number.is_integer())
+
+
 def _as_number(value: Any, kind: str) -> float | None:
     if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return float(value)
+    if isinstance(value, int):
+        return value  # exact: a huge integer has no float
+    if isinstance(value, float):
+        return value
     if kind in ("integer", "number") and isinstance(value, str):
         try:
             number = float(value)

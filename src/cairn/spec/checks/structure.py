@@ -33,7 +33,8 @@ def check_job(root: Scope, context: CheckContext) -> None:
 
 
 def check_scope(scope: Scope, context: CheckContext) -> None:
-    if not scope.entity.jobs and not (
+    # Read the file, not the entity: jobs left out of the entity as invalid are reported already.
+    if not _raw(scope).get("jobs") and not (
         context.job is not None and scope.is_job and context.job.component
     ):
         context.add(

@@ -89,6 +89,9 @@ Scalar = Annotated[str | int | float | bool, PlainValidator(_scalar)]
 
 Tags = dict[StrictStr, StrictStr | None]
 Properties = dict[StrictStr, StrictStr | None]
+AssetTags = dict[StrictStr, Scalar | None]
+"""`tags:` of an asset or a schedule. Azure's schemas there leave the values untyped; Cairn takes
+any scalar (the service stores strings) and rejects mappings and lists, which it cannot store."""
 
 
 def ref_or_inline(value: Any) -> str:

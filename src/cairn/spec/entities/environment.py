@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, StrictStr, Tag, model_validator
+from pydantic import AfterValidator, Discriminator, StrictStr, Tag, model_validator
+from pydantic_core import PydanticCustomError
 
 from cairn.spec.entities.base import LOWER, Entity, Tags, Version, ref_or_inline, schema_field
 
@@ -60,8 +61,23 @@ class Environment(Entity):
         return self
 
 
+def _reference(value: str) -> str:
+    # Azure's `EnvironmentField` takes a string only as an asset (`azureml:…`, including
+    # registry URIs) or, through `file:`, as a file; a bare name or path is rejected.
+    if value.startswith(("azureml:", "file:")):
+        return value
+    raise PydanticCustomError(
+        "bad_reference",
+        "environment `{value}` is neither `azureml:name:version`, `azureml:name@label`, a "
+        "registry URI nor `file:path`",
+        {"value": value},
+    )
+
+
+EnvironmentRef = Annotated[StrictStr, AfterValidator(_reference)]
+
 EnvironmentValue = Annotated[
-    Annotated[StrictStr, Tag("<ref>")] | Annotated[Environment, Tag("<inline>")],
+    Annotated[EnvironmentRef, Tag("<ref>")] | Annotated[Environment, Tag("<inline>")],
     Discriminator(ref_or_inline),
 ]
 """A reference to an environment, or an environment written inline."""

@@ -8,9 +8,10 @@ and `_schema/job/input_output_entry.py` (azure-compat.md §3.1, §5).
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, StrictBool, StrictStr, Tag
+from pydantic import Discriminator, StrictBool, StrictStr, Tag, model_validator
 
 from cairn.spec.entities.base import (
     LOWER,
@@ -69,6 +70,14 @@ class ParameterPort(Entity):
     max: StrictStr | int | float | None = None
     enum: list[StrictStr] | None = None
 
+    @model_validator(mode="after")
+    def _readable(self) -> ParameterPort:
+        # Azure turns each port into an `Input`, which refuses what it cannot read.
+        problem = parameter_port_problem(self)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
+
 
 class DataPort(Entity):
     """A data input of a component (`type: uri_folder`, `mltable`, a model type, …)."""
@@ -78,6 +87,55 @@ class DataPort(Entity):
     default: StrictStr | None = None
     mode: PortMode | None = None
     description: StrictStr | None = None
+
+    @model_validator(mode="after")
+    def _no_default(self) -> DataPort:
+        # Azure: "Non-primitive type Input has no default value."
+        if self.default is not None:
+            raise ValueError(
+                f"a `{self.type}` input cannot have a default; give the data in the job instead"
+            )
+        return self
+
+
+def parameter_port_problem(port: ParameterPort) -> str | None:
+    """Why Azure would refuse this literal port (`Input.__init__`), or None."""
+    for key in ("min", "max"):
+        bound = getattr(port, key)
+        if bound is None:
+            continue
+        if port.type in ("string", "boolean"):
+            return f"`{key}` applies only to `integer` and `number` inputs"
+        if _as_float(bound) is None:
+            return f"`{key}: {bound}` is not a number"
+    if port.default is not None and not _default_fits(port.default, port.type):
+        return f"default `{port.default}` cannot be read as {_A[port.type]}"
+    return None
+
+
+_A = {"integer": "an integer", "number": "a number", "boolean": "a boolean", "string": "a string"}
+
+
+def _as_float(value: object) -> float | None:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _default_fits(value: object, kind: str) -> bool:
+    # Mirrors Azure's parsing: integers go through float (`"7"` and `2.5` pass), booleans are
+    # true/false in any case, and a non-finite float default is dropped by Azure, not refused.
+    if kind == "string":
+        return True
+    if kind == "boolean":
+        return isinstance(value, bool) or str(value).lower() in ("true", "false")
+    if isinstance(value, bool):
+        return True
+    number = _as_float(value)
+    if number is None:
+        return False
+    return kind == "number" or math.isfinite(number) or isinstance(value, float)
 
 
 class OutputPort(Entity):
@@ -217,6 +275,13 @@ class Output(Entity):
     path: StrictStr | None = None
     name: StrictStr | None = None
     version: Version | None = None
+
+    @model_validator(mode="after")
+    def _version_needs_name(self) -> Output:
+        # Azure: "Output name is required when output version is specified."
+        if self.version is not None and self.name is None:
+            raise ValueError("an output `version` needs a `name` to register the output under")
+        return self
 
 
 def _output_value_tag(value: Any) -> str:

@@ -1,19 +1,29 @@
 """Hyperparameter sweeps: search space, sampling, objective, limits and early termination
 (Azure `_schema/_sweep/*`, azure-compat.md §2.2, §7).
+
+Numbers keep their YAML type (Azure tries a strict integer before a float), so `q: 1` stays an
+integer step and `q: 0.5` a fractional one.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import StrictStr, Tag
+from pydantic import StrictFloat, StrictInt, StrictStr, Tag
 
 from cairn.spec.entities.base import LOWER, Entity, choose_by, tag_of
+
+Number = StrictInt | float
+
+ChoiceScalar = StrictInt | StrictFloat | StrictStr
+"""A value a `choice` offers. Azure rejects booleans and lists here (write them as strings)."""
 
 
 class Choice(Entity):
     type: Annotated[Literal["choice"], LOWER]
-    values: list[Any]
+    # Azure accepts a `choice` without `values` and leaves the service to fail; a choice of
+    # nothing cannot be sampled, so Cairn requires the key.
+    values: list[ChoiceScalar | dict[StrictStr, NestedValue]]
 
 
 class RandInt(Entity):
@@ -23,28 +33,28 @@ class RandInt(Entity):
 
 class Uniform(Entity):
     type: Annotated[Literal["uniform", "loguniform"], LOWER]
-    min_value: float
-    max_value: float
+    min_value: Number
+    max_value: Number
 
 
 class QUniform(Entity):
     type: Annotated[Literal["quniform", "qloguniform"], LOWER]
-    min_value: float
-    max_value: float
-    q: int
+    min_value: Number
+    max_value: Number
+    q: Number
 
 
 class Normal(Entity):
     type: Annotated[Literal["normal", "lognormal"], LOWER]
-    mu: float
-    sigma: float
+    mu: Number
+    sigma: Number
 
 
 class QNormal(Entity):
     type: Annotated[Literal["qnormal", "qlognormal"], LOWER]
-    mu: float
-    sigma: float
-    q: int
+    mu: Number
+    sigma: Number
+    q: Number
 
 
 _SPACE_TAGS = {
@@ -69,6 +79,11 @@ Distribution = Annotated[
     | Annotated[QNormal, Tag("<qnormal>")],
     choose_by("bad_search_space", "type", tuple(_SPACE_TAGS), lambda v: tag_of(v, _SPACE_TAGS)),
 ]
+
+NestedValue = Distribution | ChoiceScalar
+"""What a `choice` value that is a mapping maps its names to: a nested space or a value."""
+
+Choice.model_rebuild()
 
 
 class RandomSampling(Entity):
@@ -107,7 +122,7 @@ class Objective(Entity):
 
 
 class SweepLimits(Entity):
-    max_total_trials: int | None = None
+    max_total_trials: int
     max_concurrent_trials: int | None = None
     timeout: int | None = None
     trial_timeout: int | None = None
@@ -132,7 +147,6 @@ class TruncationSelectionPolicy(Entity):
     truncation_percentage: int
     evaluation_interval: int | None = None
     delay_evaluation: int | None = None
-    exclude_finished_jobs: bool | None = None
 
 
 _POLICY_TAGS = {p: f"<{p}>" for p in ("bandit", "median_stopping", "truncation_selection")}
