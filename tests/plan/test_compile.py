@@ -193,7 +193,7 @@ def test_compute_from_a_pipeline_input_inside_a_component(project: Project) -> N
         name: inner
         inputs: {target: {type: string}}
         jobs:
-          run: {command: echo hi, environment: e, compute: "${{parent.inputs.target}}"}
+          run: {command: echo hi, environment: "azureml:e", compute: "${{parent.inputs.target}}"}
         """,
     )
     job = project.write(

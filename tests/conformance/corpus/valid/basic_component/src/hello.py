@@ -1,0 +1,3 @@
+"""Print a greeting."""
+
+print("hello from a component")
