@@ -19,10 +19,17 @@ CAIRN = str(Path(sys.executable).parent / "cairn")
 
 PIPELINE = """\
 type: pipeline
-settings: {default_compute: local}
+compute: local
 jobs:
-  a: {command: "echo ${{inputs.x}}", environment: e, inputs: {x: 1}}
-  b: {command: "echo ${{inputs.x}}", environment: e, inputs: {x: "${{parent.jobs.a.outputs.o}}"}}
+  a:
+    command: echo ${{inputs.x}} > ${{outputs.o}}/x
+    environment: azureml:env:1
+    inputs: {x: 1}
+    outputs: {o: {type: uri_folder}}
+  b:
+    command: cat ${{inputs.x}}/x
+    environment: azureml:env:1
+    inputs: {x: "${{parent.jobs.a.outputs.o}}"}
 """
 
 

@@ -66,8 +66,23 @@ def main() -> NoReturn:
     except KeyboardInterrupt:
         sys.stderr.write("Interrupted.\n")
         sys.exit(130)
+    except BrokenPipeError:
+        # The reader went away (`cairn … | head`): stop quietly, as other Unix tools do.
+        _silence_stdout()
+        sys.exit(0)
+    except SystemExit:
+        raise
     except BaseException as exc:
         from cairn.cli.common import render_error
 
         sys.exit(render_error(exc, debug=debug))
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
     sys.exit(status if isinstance(status, int) else 0)
+
+
+def _silence_stdout() -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

@@ -170,7 +170,15 @@ class Resolver:
     ) -> LoadedComponent | None:
         """Load the component file `ref` names (relative to `source`), once."""
         relative = ref[len("file:") :] if ref.startswith("file:") else ref
-        path = (source.base_dir / relative).resolve()
+        try:
+            path = (source.base_dir / relative).resolve()
+            exists, is_dir = path.is_file(), path.is_dir()
+        except (OSError, ValueError) as exc:
+            # NUL bytes, names longer than the OS allows, unreadable folders.
+            self.diagnostics.add(
+                source.diag("E501", f"component `{ref}` cannot be read as a path: {exc}", at)
+            )
+            return None
         if path in self._loading:
             cycle = " → ".join(self.display(p) for p in [*self._loading, path])
             self.diagnostics.add(
@@ -179,8 +187,8 @@ class Resolver:
             return None
         if path in self._components:
             return self._components[path]
-        if not path.is_file():
-            what = "folder, not a component file" if path.is_dir() else "file that does not exist"
+        if not exists:
+            what = "folder, not a component file" if is_dir else "file that does not exist"
             self.diagnostics.add(
                 source.diag(
                     "E501",

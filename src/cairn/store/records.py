@@ -77,6 +77,9 @@ class NewJob:
     node_path: str | None = None
     status: JobStatus = JobStatus.NOT_STARTED
     """Initial status: `NotStarted` or `Queued`."""
+    reuse_key: str | None = None
+    """The key a step will be (or was) run under, and the parts it hashes (see `record_reuse_key`)."""
+    reuse_key_parts: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Discriminator, StrictStr, Tag, model_validator
 from pydantic_core import PydanticCustomError
 
-from cairn.spec.entities.base import LOWER, Entity, Tags, Version, ref_or_inline, schema_field
+from cairn.spec.entities.asset import AssetBase
+from cairn.spec.entities.base import LOWER, Entity, ref_or_inline
 
 
 class BuildContext(Entity):
@@ -30,14 +31,9 @@ class InferenceConfig(Entity):
     readiness_route: Route
 
 
-class Environment(Entity):
+class Environment(AssetBase):
     """An environment: a container image, a conda specification, or a build context."""
 
-    schema_: StrictStr | None = schema_field()
-    name: StrictStr | None = None
-    version: Version | None = None
-    description: StrictStr | None = None
-    tags: Tags | None = None
     image: StrictStr | None = None
     conda_file: StrictStr | dict[str, Any] | None = None
     build: BuildContext | None = None

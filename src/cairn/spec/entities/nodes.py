@@ -24,13 +24,12 @@ from cairn.spec.entities.base import (
 from cairn.spec.entities.component import ComponentValue
 from cairn.spec.entities.environment import EnvironmentValue
 from cairn.spec.entities.io import InputValue, Output, OutputValue
+from cairn.spec.entities.job import JobDistribution, JobResources
 from cairn.spec.entities.runtime import (
     CommandLimits,
-    Distribution,
     Identity,
     JobService,
     QueueSettings,
-    Resources,
 )
 from cairn.spec.entities.sweep import SweepSettings
 
@@ -46,7 +45,7 @@ UNSUPPORTED_NODE_TYPES = {
 }
 NODE_TYPES = ("command", "sweep", "pipeline", *UNSUPPORTED_NODE_TYPES)
 
-EnvironmentVariables = dict[StrictStr, Any] | StrictStr
+EnvironmentVariables = dict[StrictStr, Any]
 
 
 class NodeBase(OpenEntity):
@@ -70,8 +69,8 @@ class CommandNode(NodeBase):
     compute: StrictStr | None = None
     environment: EnvironmentValue | None = None
     environment_variables: EnvironmentVariables | None = None
-    resources: Resources | None = None
-    distribution: Distribution | None = None
+    resources: JobResources | None = None
+    distribution: JobDistribution | None = None
     limits: CommandLimits | None = None
     queue_settings: QueueSettings | None = None
     services: dict[StrictStr, JobService] | None = None
@@ -92,8 +91,8 @@ class InlineCommandNode(Entity):
     outputs: dict[StrictStr, OutputValue | None] = {}
     compute: StrictStr | None = None
     environment_variables: EnvironmentVariables | None = None
-    resources: Resources | None = None
-    distribution: Distribution | None = None
+    resources: JobResources | None = None
+    distribution: JobDistribution | None = None
     limits: CommandLimits | None = None
     queue_settings: QueueSettings | None = None
     services: dict[StrictStr, JobService] | None = None
@@ -105,7 +104,6 @@ class InlineCommandNode(Entity):
     tags: Tags | None = None
     properties: Properties | None = None
     parent_job_name: StrictStr | None = None
-    is_deterministic: bool | None = None
 
 
 class SweepNode(NodeBase, SweepSettings):
@@ -116,7 +114,7 @@ class SweepNode(NodeBase, SweepSettings):
     type: Annotated[Literal["sweep"], LOWER]
     trial: ComponentValue
     compute: StrictStr | None = None
-    resources: Resources | None = None
+    resources: JobResources | None = None
     queue_settings: QueueSettings | None = None
 
 

@@ -379,6 +379,8 @@ def _new_row(
         created_at=now,
         source=dict(job.source),
         plan=None if job.plan is None else dict(job.plan),
+        reuse_key=job.reuse_key,
+        reuse_key_parts=None if job.reuse_key_parts is None else dict(job.reuse_key_parts),
         archived=False,
     )
 
