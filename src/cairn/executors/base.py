@@ -23,7 +23,8 @@ class ExecutorEvent:
     """A step's launcher said something: it started preparing, started running, or ended."""
 
     workdir: str
-    event: Literal["preparing", "running", "finalizing", "ended"]
+    event: Literal["preparing", "running", "finalizing", "ended", "wake"]
+    """`wake` is never sent by a launcher: the engine posts it to interrupt its own wait."""
     at: float
 
 
@@ -35,7 +36,6 @@ class Alive:
 @dataclass(frozen=True)
 class Gone:
     """Neither a record nor a live launcher: the step was lost (or never started)."""
-
 
 
 class Executor(Protocol):

@@ -67,6 +67,8 @@ class ValidationReport:
     entity: BaseModel | None = None
     scope: Scope | None = None
     graph: PipelineGraph | None = None
+    source: Source | None = None
+    """The file as read (with `--set` applied), for callers that register what it describes."""
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
 
     @property
@@ -309,6 +311,7 @@ def _start(
         what = "empty" if source.root is None else "not a mapping of keys to values"
         diagnostics.add(source.diag("E004", f"the document is {what}"))
         return report, resolver, None
+    report.source = source
     return report, resolver, source
 
 
