@@ -11,8 +11,11 @@ A step's work folder (one per attempt):
                      survives restarts and cannot be fooled by pid reuse
     pid.json         launcher pid and the pid of the user command's process group
     events.jsonl     the launcher's own timeline (preparing/running/finalizing), appended
+    cancel.json      the grace period a canceller asked for (written before it sends SIGTERM)
     wd/              the working directory: a fresh copy of the code snapshot
-    outputs/<name>   private output locations, committed only after exit 0
+    inputs/<name>    private copies of `download` / `eval_download` inputs
+    outputs/<name>   private output locations, committed only after exit 0 (a `uri_file`
+                     output is the file `outputs/<name>/<last component of commit_to>`)
     user_logs/std_log.txt (std_log_process_<rank>.txt for distributed steps)
     record.json      the outcome, written last (temp file + rename + fsync)
 """
@@ -43,6 +46,7 @@ Reason = Literal[
     "canceled",
     "input_modified",
     "output_missing",
+    "commit_failed",
     "launch_error",
     "environment",
     "lost",

@@ -1,0 +1,107 @@
+"""How the outside sees and steers a launcher: the step lock, `pid.json`, and cancel requests.
+
+Owns: `WORKDIR/step.lock` — held (flock, exclusive) by the one launcher of a step for its whole
+life; `pid.json` — the launcher's pid and the user command's process group; `cancel.json` — the
+grace period a canceller asked for, read by the launcher when it receives SIGTERM.
+Must not: interpret what a free lock means (the caller decides between "ended" and "lost").
+
+Why flock: the kernel releases it when the holder dies, however it dies, and it cannot be fooled
+by pid reuse. Probes take a *shared* lock for a few microseconds, so two probes never disturb each
+other; a launcher that meets a probe's shared lock retries briefly rather than concluding that
+another launcher owns the step.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from cairn.launcher.protocol import LOCK, PIDS
+
+CANCEL = "cancel.json"
+# A probe holds the lock for microseconds; these retries (about 30 ms in all) outlast any probe
+# while still answering at once in the common, uncontended case.
+_RETRY_DELAYS = (0.001, 0.002, 0.004, 0.008, 0.016)
+
+
+def acquire(workdir: str | os.PathLike[str]) -> int | None:
+    """Open and exclusively lock the step's lock file: its descriptor (not inherited by child
+    processes), or None when another launcher holds it."""
+    fd = os.open(Path(workdir) / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    for delay in _RETRY_DELAYS:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            time.sleep(delay)
+        else:
+            return fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def is_held(workdir: str | os.PathLike[str]) -> bool:
+    """True while some process holds the step's lock exclusively (its launcher is alive)."""
+    try:
+        fd = os.open(Path(workdir) / LOCK, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing the descriptor releases the shared lock the probe took
+    return False
+
+
+def write_pids(workdir: Path, launcher_pid: int, pgid: int | None, started_at: float) -> None:
+    """Rewrite `pid.json` (temp file + rename, no fsync: after a machine crash the processes it
+    names are gone anyway)."""
+    data = {"launcher_pid": launcher_pid, "pgid": pgid, "started_at": started_at}
+    _write_json(workdir / PIDS, data)
+
+
+def read_pids(workdir: Path) -> dict[str, Any] | None:
+    """`pid.json` as the launcher wrote it, or None when it is missing or unreadable."""
+    return _read_json(workdir / PIDS)
+
+
+def request_cancel(workdir: Path, grace: float) -> None:
+    """Leave the grace period for the launcher to use when it is told (SIGTERM) to cancel."""
+    _write_json(workdir / CANCEL, {"grace": grace, "at": time.time()})
+
+
+def requested_grace(workdir: Path, default: float) -> float:
+    """The grace period asked for in `cancel.json`, else `default`."""
+    data = _read_json(workdir / CANCEL)
+    grace = data.get("grace") if data else None
+    if isinstance(grace, int | float) and not isinstance(grace, bool) and grace >= 0:
+        return float(grace)
+    return default
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    # os-level calls: this runs twice for every step, where pathlib's overhead shows.
+    temp = f"{path.parent}/.{path.name}.{os.getpid()}.tmp"
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+    try:
+        os.write(fd, json.dumps(data).encode())
+    finally:
+        os.close(fd)
+    Path(temp).replace(path)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None

@@ -1,0 +1,212 @@
+"""One step, start to end: lock, prepare, run, finalize, record.
+
+Owns: the order of the phases and the one place where the step's outcome is decided and
+`record.json` is written (last, atomically), followed by the `ended` event. Every failure a phase
+detects arrives here as a `StepFailure`; anything else the launcher trips over is recorded as
+`launch_error` rather than lost, because a step without a record looks lost to the engine.
+Must not: import anything heavy (it runs for every step; pydantic is out), or wait by polling.
+
+Exit status of the launcher process: 0 when it wrote a record (whatever the outcome) or found one
+already written, 75 when another launcher holds the step's lock, 64 when the folder is unusable.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from cairn.errors import CairnError
+from cairn.launcher import control
+from cairn.launcher.commit import commit_outputs
+from cairn.launcher.distribution import ProcessPlan, plan_processes
+from cairn.launcher.materialize import (
+    INPUTS,
+    WatchedInput,
+    copy_code,
+    find_modified,
+    prepare_inputs,
+    prepare_outputs,
+)
+from cairn.launcher.outcome import StepFailure
+from cairn.launcher.protocol import (
+    OUTPUTS,
+    RECORD,
+    SPEC,
+    USER_LOGS,
+    WORKDIR,
+    LaunchSpec,
+    Reason,
+    StepRecord,
+    write_atomic,
+)
+from cairn.launcher.supervise import Command, Ended, Signals, Supervisor
+from cairn.launcher.timeline import Timeline
+from cairn.spec.command import render_command
+
+EXIT_RECORDED = 0
+EXIT_UNUSABLE = 64
+EXIT_BUSY = 75
+
+
+def main(workdir: str | os.PathLike[str], *, lock_fd: int | None = None) -> int:
+    """Run the step in `workdir` (its `spec.json` written); returns the exit status above.
+
+    `lock_fd` is the step lock already taken by whoever started this launcher (so that no gap
+    exists between "launched" and "alive"); without it the launcher takes the lock itself."""
+    folder = Path(workdir).absolute()
+    if lock_fd is not None:
+        os.set_inheritable(lock_fd, False)  # the step's processes must never hold the lock
+    else:
+        try:
+            lock_fd = control.acquire(folder)
+        except OSError:
+            return EXIT_UNUSABLE
+        if lock_fd is None:
+            return EXIT_BUSY
+    try:
+        if (folder / RECORD).exists():
+            return EXIT_RECORDED  # the step already ended; a completed step never runs twice
+        run_step(folder)
+        return EXIT_RECORDED
+    finally:
+        os.close(lock_fd)
+
+
+def run_step(folder: Path) -> None:
+    """Run the step whose lock this process holds, and write its record."""
+    started = time.time()
+    signals = Signals()  # first, so that a cancel arriving now is not lost
+    control.write_pids(folder, os.getpid(), None, started)
+    try:
+        spec = LaunchSpec.from_json((folder / SPEC).read_text())
+    except (OSError, ValueError, TypeError) as error:
+        timeline = Timeline(folder, str(folder), None)
+        finish(folder, timeline, _failed("launch_error", f"unreadable {SPEC}: {error}"))
+        return
+    timeline = Timeline(folder, spec.workdir, spec.notify)
+    timeline.mark("preparing")
+    supervisor: Supervisor | None = None
+    try:
+        prepared = prepare(spec, folder)
+        supervisor = Supervisor(
+            prepared.command,
+            prepared.plans,
+            signals,
+            lambda: control.requested_grace(folder, spec.grace),
+        )
+        if signals.cancel_requested():
+            record = StepRecord("Canceled", "canceled", "canceled before the command started")
+        else:
+            timeline.mark("running")
+            supervisor.start(lambda pgid: control.write_pids(folder, os.getpid(), pgid, started))
+            ended = supervisor.wait()
+            record = conclude(spec, prepared, ended, signals.cancel_requested, timeline)
+    except Exception as error:  # a launcher bug must still end in a record
+        if supervisor is not None:
+            supervisor.abort()
+        if isinstance(error, StepFailure):
+            record = _failed(error.reason, error.message)
+        else:
+            record = _failed("launch_error", f"launcher error: {type(error).__name__}: {error}")
+    finish(folder, timeline, record)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A prepared step: what to start, and what to check and commit afterwards."""
+
+    command: Command
+    plans: list[ProcessPlan]
+    watched: list[WatchedInput]
+    private: dict[str, Path]
+
+
+def prepare(spec: LaunchSpec, folder: Path) -> Prepared:
+    """Lay out the step's folder and decide its command line and environment."""
+    for stale in (WORKDIR, INPUTS, OUTPUTS):  # left by a launcher that died mid-way
+        shutil.rmtree(folder / stale, ignore_errors=True)
+    copy_code(spec.code, folder / WORKDIR)
+    (folder / USER_LOGS).mkdir(exist_ok=True)
+    values, watched = prepare_inputs(spec, folder)
+    private = prepare_outputs(spec, folder)
+    outputs = {name: str(path) for name, path in private.items()}
+    try:
+        rendered = render_command(spec.command, values, outputs)
+    except CairnError as error:
+        raise StepFailure("launch_error", f"cannot render the command: {error}") from error
+    env = dict(os.environ)
+    env.update(spec.env)
+    if spec.python_bin:
+        env["PATH"] = spec.python_bin + os.pathsep + env.get("PATH", os.defpath)
+    env.setdefault("PYTHONUNBUFFERED", "1")  # Python steps' lines reach the log as printed
+    # Azure sets a variable per input and output, used in the command or not; Cairn's own come
+    # last so that the script's references always hold the values rendered here.
+    env.update({f"AZURE_ML_INPUT_{k}": str(v) for k, v in values.items() if v is not None})
+    env.update({f"AZURE_ML_OUTPUT_{k}": v for k, v in outputs.items()})
+    env.update(rendered.env)
+    env.update(AZUREML_RUN_ID=spec.job_name, CAIRN_STEP_ID=spec.step_id, CAIRN_WORKDIR=spec.workdir)
+    command = Command(
+        script=rendered.script,
+        env=env,
+        cwd=folder / WORKDIR,
+        logs=folder / USER_LOGS,
+        log_cap=spec.log_cap_bytes,
+        timeout=spec.timeout,
+        grace=spec.grace,
+    )
+    plans = plan_processes(spec.distribution, spec.instance_count, env.get("PATH"))
+    return Prepared(command, plans, watched, private)
+
+
+def conclude(
+    spec: LaunchSpec,
+    prepared: Prepared,
+    ended: Ended,
+    cancel_requested: Callable[[], bool],
+    timeline: Timeline,
+) -> StepRecord:
+    """Decide the outcome of a command that ended; commit the outputs when it succeeded."""
+    tail, code = ended.log_tail, ended.exit_code
+    if ended.stopped == "canceled":
+        return StepRecord("Canceled", "canceled", "canceled", code, log_tail=tail)
+    if ended.stopped == "timeout":
+        message = f"timed out after {spec.timeout:g} s"
+        return StepRecord("Failed", "timeout", message, code, log_tail=tail)
+    if code != 0:
+        return StepRecord("Failed", "exit_code", ended.message, code, log_tail=tail)
+    modified = find_modified(prepared.watched)
+    if modified is not None:
+        return StepRecord("Failed", "input_modified", modified, code, log_tail=tail)
+    if cancel_requested():
+        return StepRecord("Canceled", "canceled", "canceled", code, log_tail=tail)
+    timeline.mark("finalizing")
+    try:
+        committed = commit_outputs(spec.outputs, prepared.private)
+    except StepFailure as failure:
+        return StepRecord("Failed", failure.reason, failure.message, code, log_tail=tail)
+    return StepRecord("Completed", "completed", "", code, outputs=committed, log_tail=tail)
+
+
+def finish(folder: Path, timeline: Timeline, record: StepRecord) -> None:
+    """Write the record (last, atomically), then say `ended`."""
+    ended = time.time()
+    final = StepRecord(
+        record.status,
+        record.reason,
+        record.message,
+        record.exit_code,
+        {**timeline.times, "ended": ended},
+        record.outputs,
+        record.log_tail,
+    )
+    write_atomic(folder / RECORD, final.to_json())
+    timeline.mark("ended", ended)
+    timeline.close()
+
+
+def _failed(reason: Reason, message: str) -> StepRecord:
+    return StepRecord("Failed", reason, message)
