@@ -8,6 +8,7 @@ into a content-addressed cache; upstream outputs are the committed outputs of th
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,6 +95,7 @@ def launch_spec(
         outputs=outputs,
         code=step.code.location if step.code else None,
         env=dict(step.environment_variables),
+        python_bin=_python_bin(step),
         timeout=float(step.timeout) if step.timeout else None,
         grace=grace,
         log_cap_bytes=log_cap_bytes,
@@ -102,6 +104,13 @@ def launch_spec(
         notify=notify,
         attempt=attempt,
     )
+
+
+def _python_bin(step: PlanStep) -> str | None:
+    """`inherit`: the step's `python` is the server's own interpreter, with its packages."""
+    if step.environment.strategy == "inherit":
+        return str(Path(sys.executable).parent)
+    return None
 
 
 def _input(
