@@ -10,7 +10,7 @@ this). This module only computes paths; it creates folders on request and reads 
     run/                          the local server's port, pid and token files, executor sockets
     logs/                         the local server's log
     workspaces/<name>/
-        datastores/<datastore>/   the default datastores (workspaceblobstore, workspaceartifactstore)
+        datastores/<datastore>/   workspaceblobstore and workspaceartifactstore
         snapshots/<hash>/         code snapshots, stored once by content
         runs/<step job>/<n>/      the launcher's work folder of attempt n of a step
 """

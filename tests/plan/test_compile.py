@@ -19,7 +19,6 @@ from cairn.plan.model import (
 )
 from cairn.spec.entities.component import CommandComponent
 from cairn.spec.validate import validate_job_file
-
 from tests.conftest import Project
 from tests.spec.test_validate import INNER, OUTER, TRAIN
 
@@ -41,13 +40,25 @@ class MemoryWorkspace:
             raise NotFound(f"component {ref} not found") from None
 
     def data_asset(self, ref: str, type: str, mode: str) -> DataSource:
-        return DataSource(type=type, mode=mode, uri=f"azureml://datastores/workspaceblobstore/paths/{ref}", content_hash="h:" + ref, asset=ref)
+        return DataSource(
+            type=type,
+            mode=mode,
+            uri=f"azureml://datastores/workspaceblobstore/paths/{ref}",
+            content_hash="h:" + ref,
+            asset=ref,
+        )
 
     def remote_data(self, uri: str, type: str, mode: str) -> DataSource:
         return DataSource(type=type, mode=mode, uri=uri)
 
     def local_data(self, path: Path, type: str, mode: str) -> DataSource:
-        return DataSource(type=type, mode=mode, uri=f"azureml://datastores/workspaceblobstore/paths/LocalUpload/{path.name}", content_hash="h:" + path.name, origin=str(path))
+        return DataSource(
+            type=type,
+            mode=mode,
+            uri=f"azureml://datastores/workspaceblobstore/paths/LocalUpload/{path.name}",
+            content_hash="h:" + path.name,
+            origin=str(path),
+        )
 
     def code_snapshot(self, path: Path, additional_includes: object) -> CodeInfo:
         self.snapshots.append(path)
@@ -66,7 +77,9 @@ def plan_of(path: Path, workspace: MemoryWorkspace, name: str = "job1") -> Plan:
     report = validate_job_file(path)
     assert report.ok, [d.format() for d in report.diagnostics]
     assert report.scope is not None
-    plan = compile_plan(report.entity, report.scope, workspace, job_name=name, experiment_name="exp")  # type: ignore[arg-type]
+    plan = compile_plan(
+        report.entity, report.scope, workspace, job_name=name, experiment_name="exp"
+    )  # type: ignore[arg-type]
     assert Plan.from_json(plan.to_json()) == plan
     return plan
 
@@ -116,16 +129,23 @@ def test_nested_pipeline_plan(nested: Project) -> None:
     first, second, score = plan.steps.values()
     assert first.name == "job1.prep.first.fit"
     assert first.inputs["data"] == DataSource(
-        type="uri_folder", mode="ro_mount",
+        type="uri_folder",
+        mode="ro_mount",
         uri="azureml://datastores/workspaceblobstore/paths/LocalUpload/data",
-        content_hash="h:data", origin=str(nested.root / "data"),
+        content_hash="h:data",
+        origin=str(nested.root / "data"),
     )
     assert first.inputs["epochs"] == LiteralSource(value=3)
     assert "seed" not in first.inputs
-    assert second.inputs["data"] == StepOutputSource(step="prep/first/fit", output="model", type="uri_folder", mode="ro_mount")
+    assert second.inputs["data"] == StepOutputSource(
+        step="prep/first/fit", output="model", type="uri_folder", mode="ro_mount"
+    )
     assert score.depends_on == ["prep/second/fit"]
     assert score.inputs["epochs"] == LiteralSource(value=4)
-    assert first.outputs["model"].uri == "azureml://datastores/workspaceblobstore/paths/azureml/job1.prep.first.fit/model/"
+    assert (
+        first.outputs["model"].uri
+        == "azureml://datastores/workspaceblobstore/paths/azureml/job1.prep.first.fit/model/"
+    )
     assert score.outputs["model"].mode == "upload"
     assert score.outputs["model"].pipeline_output == "final"
     assert plan.outputs["final"].uri.endswith("/job1.score/model/")
@@ -157,7 +177,12 @@ def test_registered_components_and_missing_computes(project: Project) -> None:
     workspace = MemoryWorkspace()
     workspace.components["azureml:train:2"] = RegisteredComponent(
         entity=CommandComponent.model_validate(
-            {"name": "train", "command": "echo ${{inputs.x}}", "environment": "azureml:env:1", "inputs": {"x": {"type": "integer", "default": 5}}}
+            {
+                "name": "train",
+                "command": "echo ${{inputs.x}}",
+                "environment": "azureml:env:1",
+                "inputs": {"x": {"type": "integer", "default": 5}},
+            }
         ),
         name="train",
         version="2",

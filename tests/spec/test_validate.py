@@ -6,7 +6,6 @@ import pytest
 
 from cairn.errors import UsageError
 from cairn.spec.validate import validate_component_file, validate_job_file
-
 from tests.conftest import Project
 
 TRAIN = """
@@ -222,7 +221,10 @@ def test_empty_jobs_and_exclusive_component(project: Project) -> None:
     assert codes(validate_job_file(project.write("e.yml", "type: pipeline\njobs: {}\n"))) == [
         "E403"
     ]
-    project.write("inner.yml", "type: pipeline\nname: x\njobs: {a: {type: command, command: echo, environment: 'azureml:e', compute: local}}\n")
+    project.write(
+        "inner.yml",
+        "type: pipeline\nname: x\njobs: {a: {type: command, command: echo, environment: 'azureml:e', compute: local}}\n",
+    )
     both = project.write(
         "b.yml",
         "type: pipeline\ncomponent: ./inner.yml\njobs: {a: {command: echo, environment: e}}\n",

@@ -78,7 +78,7 @@ class NewJob:
     status: JobStatus = JobStatus.NOT_STARTED
     """Initial status: `NotStarted` or `Queued`."""
     reuse_key: str | None = None
-    """The key a step will be (or was) run under, and the parts it hashes (see `record_reuse_key`)."""
+    """The key a step will be (or was) run under, and the parts it hashes."""
     reuse_key_parts: Mapping[str, Any] | None = None
 
 
