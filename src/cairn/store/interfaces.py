@@ -83,15 +83,29 @@ class JobStore(Protocol):
         self, job_id: int, reused_from_id: int, *, reason: str | None = None, actor: str
     ) -> Job: ...
     def claim_queued(
-        self, owner: str, lease_seconds: float, limit: int = 1, *, top_level_only: bool = True
+        self,
+        owner: str,
+        lease_seconds: float,
+        limit: int = 1,
+        *,
+        top_level_only: bool = True,
+        workspace: str | None = None,
     ) -> list[Job]: ...
     def renew_lease(
         self, owner: str, job_ids: Collection[int], lease_seconds: float
     ) -> list[int]: ...
     def release_lease(self, owner: str, job_ids: Collection[int]) -> list[int]: ...
     def adopt_expired(
-        self, owner: str, lease_seconds: float, limit: int = 100, *, top_level_only: bool = True
+        self,
+        owner: str,
+        lease_seconds: float,
+        limit: int = 100,
+        *,
+        top_level_only: bool = True,
+        workspace: str | None = None,
+        owners_gone: Collection[str] = (),
     ) -> list[Job]: ...
+    def lease_owners(self, workspace: str | None = None) -> list[str]: ...
 
     def list(
         self,

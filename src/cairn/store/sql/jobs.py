@@ -305,10 +305,19 @@ class SqlJobStore(SqlBase):
             return load_jobs(self, session, [row])[0]
 
     def claim_queued(
-        self, owner: str, lease_seconds: float, limit: int = 1, *, top_level_only: bool = True
+        self,
+        owner: str,
+        lease_seconds: float,
+        limit: int = 1,
+        *,
+        top_level_only: bool = True,
+        workspace: str | None = None,
     ) -> list[Job]:
         with self.db.write() as session:
-            rows = leases.claim_queued(self, session, owner, lease_seconds, limit, top_level_only)
+            wid = None if workspace is None else self.workspace_id(session, workspace)
+            rows = leases.claim_queued(
+                self, session, owner, lease_seconds, limit, top_level_only, wid
+            )
             return load_jobs(self, session, rows)
 
     def renew_lease(self, owner: str, job_ids: Collection[int], lease_seconds: float) -> list[int]:
@@ -320,11 +329,26 @@ class SqlJobStore(SqlBase):
             return leases.release(self, session, owner, job_ids)
 
     def adopt_expired(
-        self, owner: str, lease_seconds: float, limit: int = 100, *, top_level_only: bool = True
+        self,
+        owner: str,
+        lease_seconds: float,
+        limit: int = 100,
+        *,
+        top_level_only: bool = True,
+        workspace: str | None = None,
+        owners_gone: Collection[str] = (),
     ) -> list[Job]:
         with self.db.write() as session:
-            rows = leases.adopt_expired(self, session, owner, lease_seconds, limit, top_level_only)
+            wid = None if workspace is None else self.workspace_id(session, workspace)
+            rows = leases.adopt_expired(
+                self, session, owner, lease_seconds, limit, top_level_only, wid, owners_gone
+            )
             return load_jobs(self, session, rows)
+
+    def lease_owners(self, workspace: str | None = None) -> list[str]:
+        with self.db.read() as session:
+            wid = None if workspace is None else self.workspace_id(session, workspace)
+            return leases.lease_owners(session, wid)
 
     def list(
         self,

@@ -45,6 +45,7 @@ def claim_queued(
     lease_seconds: float,
     limit: int,
     top_level_only: bool,
+    workspace_id: int | None = None,
 ) -> list[JobRow]:
     """Lease up to `limit` queued, unleased (or lease-expired) jobs to `owner`, oldest first."""
     _check(owner, lease_seconds)
@@ -53,6 +54,8 @@ def claim_queued(
         JobRow.status == JobStatus.QUEUED,
         or_(JobRow.lease_owner.is_(None), JobRow.lease_expires_at < now),
     )
+    if workspace_id is not None:
+        query = query.where(JobRow.workspace_id == workspace_id)
     if top_level_only:
         query = query.where(JobRow.parent_id.is_(None))
     rows = list(session.scalars(_lockable(query.order_by(JobRow.id).limit(limit))))
@@ -114,15 +117,21 @@ def adopt_expired(
     lease_seconds: float,
     limit: int,
     top_level_only: bool,
+    workspace_id: int | None = None,
+    owners_gone: Collection[str] = (),
 ) -> list[JobRow]:
-    """Take over in-flight jobs (Preparing … CancelRequested) whose owner let the lease expire."""
+    """Take over in-flight jobs (Preparing … CancelRequested) whose owner let the lease expire,
+    or whose owner the caller knows is gone (a dead process on this host)."""
     _check(owner, lease_seconds)
     now = base.db.now()
+    lapsed = JobRow.lease_expires_at < now
     query = select(JobRow).where(
         JobRow.status.in_(sorted(ACTIVE_STATUSES)),
         JobRow.lease_owner.is_not(None),
-        JobRow.lease_expires_at < now,
+        or_(lapsed, JobRow.lease_owner.in_(list(owners_gone))) if owners_gone else lapsed,
     )
+    if workspace_id is not None:
+        query = query.where(JobRow.workspace_id == workspace_id)
     if top_level_only:
         query = query.where(JobRow.parent_id.is_(None))
     rows = list(session.scalars(_lockable(query.order_by(JobRow.id).limit(limit))))
@@ -145,3 +154,11 @@ def _grant(row: JobRow, owner: str, now: datetime, lease_seconds: float) -> None
     row.lease_owner = owner
     row.lease_expires_at = now + timedelta(seconds=lease_seconds)
     row.heartbeat_at = now
+
+
+def lease_owners(session: Session, workspace_id: int | None) -> list[str]:
+    """The owners currently holding leases on jobs that are not finished."""
+    query = select(JobRow.lease_owner).where(JobRow.lease_owner.is_not(None)).distinct()
+    if workspace_id is not None:
+        query = query.where(JobRow.workspace_id == workspace_id)
+    return sorted(o for o in session.scalars(query) if o)
