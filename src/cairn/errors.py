@@ -112,6 +112,29 @@ class StorageError(CairnError):
     http_status = 502
 
 
+class Unauthenticated(CairnError):
+    """No valid credentials came with the request."""
+
+    code = "unauthenticated"
+    http_status = 401
+    exit_code = 4
+
+
+class Forbidden(CairnError):
+    """The caller may not do this."""
+
+    code = "forbidden"
+    http_status = 403
+    exit_code = 4
+
+
+class ServerUnavailable(CairnError):
+    """The Cairn server cannot be reached (or could not be started)."""
+
+    code = "server_unavailable"
+    http_status = 503
+
+
 class Unsupported(CairnError):
     """Valid for Azure ML, but a feature Cairn does not run (yet)."""
 

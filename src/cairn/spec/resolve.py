@@ -112,6 +112,8 @@ class Resolver:
         self.cwd = cwd or Path.cwd()
         self._components: dict[Path, LoadedComponent | None] = {}
         self._loading: list[Path] = []
+        self.files: list[Path] = []
+        """Every YAML file read, in order (what a client must send along with the job)."""
 
     # -- files ---------------------------------------------------------------------------------
 
@@ -124,6 +126,7 @@ class Resolver:
             self.diagnostics.add(_file_problem(exc, display, at_source, at))
             return None
         self.diagnostics.extend(document.diagnostics)
+        self.files.append(path)
         return Source(display, path, document.root)
 
     def display(self, path: Path) -> str:

@@ -68,6 +68,8 @@ class ValidationReport:
     scope: Scope | None = None
     graph: PipelineGraph | None = None
     source: Source | None = None
+    files: list[Path] = field(default_factory=list)
+    """Every YAML file read (the file itself first, then the component files it names)."""
     """The file as read (with `--set` applied), for callers that register what it describes."""
     diagnostics: Diagnostics = field(default_factory=Diagnostics)
 
@@ -302,6 +304,7 @@ def _start(
     resolver = Resolver(diagnostics, limits or LoadLimits(), cwd)
     file_path = Path(path).resolve()
     report = ValidationReport(resolver.display(file_path), diagnostics=diagnostics)
+    report.files = resolver.files
     source = resolver.read(file_path)
     if source is None:
         return report, resolver, None

@@ -151,6 +151,21 @@ class SqlJobStore(SqlBase):
             query = select(JobEventRow).where(JobEventRow.job_id == job_id).order_by(JobEventRow.id)
             return [convert.job_event(row) for row in session.scalars(query)]
 
+    def children_events(self, parent_id: int) -> dict[int, list[JobEvent]]:
+        """The events of every child of `parent_id`, in one query (for timing tables)."""
+        with self.db.read() as session:
+            job_row(session, parent_id)
+            query = (
+                select(JobEventRow)
+                .join(JobRow, JobRow.id == JobEventRow.job_id)
+                .where(JobRow.parent_id == parent_id)
+                .order_by(JobEventRow.job_id, JobEventRow.id)
+            )
+            out: dict[int, list[JobEvent]] = {}
+            for row in session.scalars(query):
+                out.setdefault(row.job_id, []).append(convert.job_event(row))
+            return out
+
     # -- patches -------------------------------------------------------------------------------
 
     def update(

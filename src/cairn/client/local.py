@@ -1,0 +1,169 @@
+"""Finding — or starting — the server of a Cairn home, as the CLI does on every call.
+
+`connect()` uses a running server of this version (read from `run/server.json`: pid alive, same
+version) without an extra round trip; otherwise it takes `run/server.lock` (so that concurrent
+first calls start exactly one server), replaces a stale server (dead pid or another version),
+starts `python -m cairn.server` in the background on a free loopback port, and waits until it
+answers. `CAIRN_SERVER_URL` with `CAIRN_TOKEN` points the CLI at a team's server instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from cairn import __version__
+from cairn.client.client import Client
+from cairn.errors import ServerUnavailable
+from cairn.home import Home
+from cairn.server.run import SERVER_FILE, read_server_file, read_token
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+SERVER_URL_ENV = "CAIRN_SERVER_URL"
+TOKEN_ENV = "CAIRN_TOKEN"  # noqa: S105 - the name of a variable
+START_TIMEOUT = 60.0
+
+
+def connect(home: Home | None = None, *, workspace: str = "default", start: bool = True) -> Client:
+    """A client for the configured server, starting the local one if needed."""
+    url = os.environ.get(SERVER_URL_ENV)
+    if url:
+        token = os.environ.get(TOKEN_ENV)
+        if not token:
+            raise ServerUnavailable(f"{SERVER_URL_ENV} is set but {TOKEN_ENV} is not")
+        return Client(url, token, workspace=workspace)
+    home = home or Home.from_env()
+    info = current(home)
+    if info is None:
+        if not start:
+            raise ServerUnavailable(
+                f"no Cairn server runs for {home.root}", hint="start one with `cairn server start`"
+            )
+        info = start_server(home)
+    token = read_token(home)
+    if token is None:
+        raise ServerUnavailable(f"the server's token file is missing in {home.run}")
+    return Client(str(info["url"]), token, workspace=workspace, cache=_cache(home))
+
+
+def current(home: Home) -> dict[str, Any] | None:
+    """The running server of this home and version, or None."""
+    info = read_server_file(home)
+    if info is None or info.get("version") != __version__ or not _alive(info.get("pid")):
+        return None
+    return info
+
+
+def start_server(home: Home) -> dict[str, Any]:
+    home.ensure()
+    with _lock(home):
+        info = current(home)
+        if info is not None:
+            return info
+        stop_server(home)
+        log = (home.logs / "server.log").open("ab")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "cairn.server", "--home", str(home.root)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+            close_fds=True,
+        )
+        log.close()
+        return _wait_until_up(home, process)
+
+
+def stop_server(home: Home, timeout: float = 15.0) -> bool:
+    """Stop the home's server if one runs (any version); True if one was stopped."""
+    info = read_server_file(home)
+    pid = info.get("pid") if info else None
+    if not isinstance(pid, int) or not _alive(pid):
+        (home.run / SERVER_FILE).unlink(missing_ok=True)
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    (home.run / SERVER_FILE).unlink(missing_ok=True)
+    return True
+
+
+def _wait_until_up(home: Home, process: subprocess.Popen[bytes]) -> dict[str, Any]:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerUnavailable(
+                f"the Cairn server exited at start (status {process.returncode})",
+                hint=f"see its log: {home.logs / 'server.log'}",
+            )
+        info = read_server_file(home)
+        if info is not None and info.get("pid") == process.pid:
+            token = read_token(home)
+            if token is not None and _answers(str(info["url"]), token):
+                return info
+        time.sleep(0.05)
+    raise ServerUnavailable(
+        f"the Cairn server did not answer within {START_TIMEOUT:.0f} s",
+        hint=f"see its log: {home.logs / 'server.log'}",
+    )
+
+
+def _answers(url: str, token: str) -> bool:
+    import httpx
+
+    try:
+        response = httpx.get(
+            f"{url}/api/v1/health", headers={"Authorization": f"Bearer {token}"}, timeout=2
+        )
+    except httpx.TransportError:
+        return False
+    return response.status_code == 200
+
+
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return _not_zombie(pid)
+
+
+def _not_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:  # noqa: PTH123 - a /proc file
+            return handle.read().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+@contextlib.contextmanager
+def _lock(home: Home) -> Iterator[None]:
+    home.run.mkdir(parents=True, exist_ok=True)
+    with (home.run / "server.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _cache(home: Home) -> Any:
+    from cairn.data.stat_cache import StatCache
+
+    home.cache.mkdir(parents=True, exist_ok=True)
+    return StatCache(home.cache)
