@@ -14,7 +14,7 @@ from typing import NoReturn
 import typer
 
 from cairn import __version__
-from cairn.cli import component, job
+from cairn.cli import component, job, server
 from cairn.cli.common import DEBUG_ENV
 
 app = typer.Typer(
@@ -34,6 +34,7 @@ app = typer.Typer(
 )
 app.add_typer(job.app, name="job")
 app.add_typer(component.app, name="component")
+app.add_typer(server.app, name="server")
 
 
 def _version(value: bool) -> None:

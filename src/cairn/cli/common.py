@@ -60,8 +60,11 @@ def apply_query(data: Any, query: str | None) -> Any:
         raise UsageError(f"--query {query!r} is not valid JMESPath: {exc}") from exc
 
 
-def emit(data: Any, output: OutputFormat, query: str | None = None) -> None:
-    """Print a result the way `az` does for the chosen format."""
+def emit(
+    data: Any, output: OutputFormat, query: str | None = None, *, columns: list[str] | None = None
+) -> None:
+    """Print a result the way `az` does for the chosen format (`columns` picks and orders the
+    fields of a table)."""
     data = apply_query(data, query)
     if output is OutputFormat.none:
         return
@@ -80,7 +83,7 @@ def emit(data: Any, output: OutputFormat, query: str | None = None) -> None:
     else:
         from cairn.cli.tables import print_table
 
-        print_table(data)
+        print_table(data, columns=None if query else columns)
 
 
 def to_tsv(data: Any) -> str:
@@ -134,3 +137,36 @@ def _usage_error(exc: BaseException) -> tuple[str, str | None] | None:
         command = exc.ctx.command_path if exc.ctx is not None else "cairn"
         return exc.format_message(), f"see `{command} --help`"
     return None
+
+
+WorkspaceOption = Annotated[
+    str,
+    typer.Option(
+        "--workspace-name",
+        "-w",
+        help="The workspace (default: `default`).",
+        envvar="CAIRN_WORKSPACE",
+    ),
+]
+ResourceGroupOption = Annotated[
+    str | None,
+    typer.Option(
+        "--resource-group", "-g", help="Accepted for Azure runbooks; ignored.", hidden=True
+    ),
+]
+SubscriptionOption = Annotated[
+    str | None,
+    typer.Option("--subscription", help="Accepted for Azure runbooks; ignored.", hidden=True),
+]
+
+
+def client(
+    workspace: str = "default", resource_group: str | None = None, subscription: str | None = None
+) -> Any:
+    """A client for the server of this Cairn home (started if it is not running)."""
+    for flag, value in (("--resource-group", resource_group), ("--subscription", subscription)):
+        if value:
+            sys.stderr.write(f"note: {flag} is an Azure setting; Cairn ignores it\n")
+    from cairn.client.local import connect
+
+    return connect(workspace=workspace)

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from cairn.cli.common import DebugOption, OutputFormat, OutputOption, QueryOption, SetOption
+from cairn.cli.common import (
+    DebugOption,
+    OutputFormat,
+    OutputOption,
+    QueryOption,
+    ResourceGroupOption,
+    SetOption,
+    SubscriptionOption,
+    WorkspaceOption,
+    client,
+    emit,
+)
 
 app = typer.Typer(
     help="Create, watch and inspect jobs (`az ml job`).",
@@ -17,6 +28,17 @@ app = typer.Typer(
 
 FileOption = Annotated[
     Path, typer.Option("--file", "-f", help="The job YAML file.", show_default=False)
+]
+NameOption = Annotated[
+    str, typer.Option("--name", "-n", help="The job's name.", show_default=False)
+]
+LIST_COLUMNS = [
+    "name",
+    "display_name",
+    "status",
+    "experiment_name",
+    "creation_context.created_at",
+    "compute",
 ]
 
 
@@ -38,7 +60,6 @@ def validate(
       cairn job validate --file pipeline.yml
       cairn job validate -f pipeline.yml --set settings.default_compute=local
       cairn job validate -f pipeline.yml -o json --query "graph.steps[].id"
-
     """
     from cairn.cli.validation import check_file, print_report
     from cairn.spec.validate import validate_job_file
@@ -46,3 +67,265 @@ def validate(
     check_file(file)
     report = validate_job_file(file, overrides=set_ or [])
     raise typer.Exit(print_report(report, output, query))
+
+
+@app.command("create")
+def create(
+    file: FileOption,
+    name: Annotated[
+        str | None, typer.Option("--name", "-n", help="Name the job (default: generated).")
+    ] = None,
+    set_: SetOption = None,
+    stream: Annotated[
+        bool, typer.Option("--stream", "-s", help="Follow the job until it ends.")
+    ] = False,
+    web: Annotated[bool, typer.Option("--web", "-e", help="Print the job's studio link.")] = False,
+    experiment_name: Annotated[
+        str | None, typer.Option("--experiment-name", help="Override the experiment.")
+    ] = None,
+    display_name: Annotated[
+        str | None, typer.Option("--display-name", help="Override the display name.")
+    ] = None,
+    force_rerun: Annotated[
+        bool, typer.Option("--force-rerun", help="Run every step; reuse nothing.")
+    ] = False,
+    workspace: WorkspaceOption = "default",
+    resource_group: ResourceGroupOption = None,
+    subscription: SubscriptionOption = None,
+    output: OutputOption = OutputFormat.json,
+    query: QueryOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Submit a job: validate it, send the files it refers to, and queue it.
+
+    The first call starts the local Cairn server for this Cairn home if none runs.
+
+    \b
+    Examples:
+      cairn job create --file pipeline.yml --stream
+      cairn job create -f pipeline.yml --set inputs.epochs=20 --query name -o tsv
+      run_id=$(cairn job create -f pipeline.yml --query name -o tsv)
+    """
+    from cairn.cli.validation import check_file
+
+    check_file(file)
+    api = client(workspace, resource_group, subscription)
+    job = api.create_job(
+        file,
+        overrides=set_ or [],
+        name=name,
+        experiment_name=experiment_name,
+        display_name=display_name,
+        force_rerun=force_rerun,
+    )
+    _warn(job.pop("warnings", []))
+    if web:
+        _web(job)
+    if not stream:
+        emit(job, output, query)
+        return
+    from cairn.cli.stream import follow
+
+    raise typer.Exit(follow(api, job["name"]))
+
+
+@app.command("show")
+def show(
+    name: NameOption,
+    web: Annotated[bool, typer.Option("--web", "-e", help="Print the job's studio link.")] = False,
+    workspace: WorkspaceOption = "default",
+    resource_group: ResourceGroupOption = None,
+    subscription: SubscriptionOption = None,
+    output: OutputOption = OutputFormat.json,
+    query: QueryOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Show a job: status, inputs, outputs, timing per phase, and for a pipeline its steps.
+
+    \b
+    Examples:
+      cairn job show --name brave_river_4x7k2m9q
+      cairn job show -n brave_river_4x7k2m9q --query status -o tsv
+      cairn job show -n brave_river_4x7k2m9q --query "jobs.*.[display_name, status]" -o table
+    """
+    job = client(workspace, resource_group, subscription).show_job(name)
+    if web:
+        _web(job)
+    emit(job, output, query)
+
+
+@app.command("list")
+def list_(
+    max_results: Annotated[int, typer.Option("--max-results", "-r", help="How many jobs.")] = 50,
+    all_results: Annotated[
+        bool, typer.Option("--all-results", help="Every job (no limit).")
+    ] = False,
+    parent_job_name: Annotated[
+        str | None, typer.Option("--parent-job-name", "-p", help="Steps of this pipeline job.")
+    ] = None,
+    status: Annotated[
+        list[str] | None, typer.Option("--status", help="Only these statuses (repeatable).")
+    ] = None,
+    experiment_name: Annotated[
+        str | None, typer.Option("--experiment-name", help="Only this experiment.")
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", help="key or key=value (repeatable).")
+    ] = None,
+    archived_only: Annotated[
+        bool, typer.Option("--archived-only", help="Only archived jobs.")
+    ] = False,
+    include_archived: Annotated[
+        bool, typer.Option("--include-archived", help="Archived ones too.")
+    ] = False,
+    workspace: WorkspaceOption = "default",
+    resource_group: ResourceGroupOption = None,
+    subscription: SubscriptionOption = None,
+    output: OutputOption = OutputFormat.table,
+    query: QueryOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """List jobs, newest first.
+
+    \b
+    Examples:
+      cairn job list
+      cairn job list --parent-job-name brave_river_4x7k2m9q --query "[].name" -o tsv
+      cairn job list --status Failed --tag team=risk -r 10
+    """
+    api = client(workspace, resource_group, subscription)
+    archived = "only" if archived_only else "include" if include_archived else "exclude"
+    jobs: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = api.list_jobs(
+            max_results=min(max_results, 1000) if not all_results else 1000,
+            status=status or None,
+            experiment_name=experiment_name,
+            tag=tag or None,
+            parent_job_name=parent_job_name,
+            archived=archived,
+            cursor=cursor,
+        )
+        jobs.extend(page["value"])
+        cursor = page.get("next_cursor")
+        if not cursor or (not all_results and len(jobs) >= max_results):
+            break
+    emit(jobs if all_results else jobs[:max_results], output, query, columns=LIST_COLUMNS)
+
+
+@app.command("stream")
+def stream(
+    name: NameOption,
+    workspace: WorkspaceOption = "default",
+    resource_group: ResourceGroupOption = None,
+    subscription: SubscriptionOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Follow a job's logs and status until it ends; exits non-zero unless it completed.
+
+    Ctrl-C stops following; the job keeps running.
+
+    \b
+    Examples:
+      cairn job stream --name brave_river_4x7k2m9q
+    """
+    from cairn.cli.stream import follow
+
+    raise typer.Exit(follow(client(workspace, resource_group, subscription), name))
+
+
+@app.command("cancel")
+def cancel(
+    name: NameOption,
+    workspace: WorkspaceOption = "default",
+    resource_group: ResourceGroupOption = None,
+    subscription: SubscriptionOption = None,
+    output: OutputOption = OutputFormat.json,
+    query: QueryOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Cancel a job: running steps are stopped, steps not started are canceled.
+
+    \b
+    Examples:
+      cairn job cancel --name brave_river_4x7k2m9q
+    """
+    emit(client(workspace, resource_group, subscription).cancel_job(name), output, query)
+
+
+@app.command("download")
+def download(
+    name: NameOption,
+    output_name: Annotated[
+        str | None, typer.Option("--output-name", help="Only this named output.")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="All outputs and the logs.")] = False,
+    download_path: Annotated[
+        Path, typer.Option("--download-path", "-p", help="Where to put them.")
+    ] = Path(),
+    workspace: WorkspaceOption = "default",
+    resource_group: ResourceGroupOption = None,
+    subscription: SubscriptionOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Download a finished job's outputs in Azure's layout: `named-outputs/<name>/`, `artifacts/`.
+
+    \b
+    Examples:
+      cairn job download --name brave_river_4x7k2m9q --output-name model
+      cairn job download -n brave_river_4x7k2m9q --all --download-path ./results
+    """
+    import tarfile
+    import tempfile
+
+    api = client(workspace, resource_group, subscription)
+    with tempfile.TemporaryDirectory() as temp:
+        archive = api.download_job(
+            name, Path(temp) / "job.tar", output_name=output_name, include_all=all_
+        )
+        download_path.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(archive) as tar:
+            tar.extractall(download_path, filter="data")
+            names = tar.getnames()
+    typer.echo(f"downloaded {len(names)} entries of {name} into {download_path.resolve()}")
+
+
+@app.command("archive")
+def archive(
+    name: NameOption,
+    workspace: WorkspaceOption = "default",
+    output: OutputOption = OutputFormat.json,
+    query: QueryOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Archive a finished job: it no longer appears in `job list` (see `--include-archived`)."""
+    emit(client(workspace).archive_job(name, True), output, query)
+
+
+@app.command("restore")
+def restore(
+    name: NameOption,
+    workspace: WorkspaceOption = "default",
+    output: OutputOption = OutputFormat.json,
+    query: QueryOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Restore an archived job."""
+    emit(client(workspace).archive_job(name, False), output, query)
+
+
+def _warn(warnings: list[dict[str, Any]]) -> None:
+    import sys
+
+    for warning in warnings:
+        where = f"{warning.get('file')}:{warning.get('line')}:{warning.get('column')}"
+        sys.stderr.write(f"{where}: warning[{warning.get('code')}]: {warning.get('message')}\n")
+
+
+def _web(job: dict[str, Any]) -> None:
+    import sys
+
+    link = job.get("services", {}).get("Studio", {}).get("endpoint")
+    if link:
+        sys.stderr.write(f"studio: {link}\n")

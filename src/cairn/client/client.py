@@ -112,12 +112,16 @@ class Client:
         report = validate_job_file(file, overrides)
         require_valid(report, "job")
         body = self.upload_document(file, report, progress)
+        from cairn.workspace.jobs import default_experiment, source_info
+
         body.update(
             set=list(overrides),
             name=name,
             experiment_name=experiment_name,
             display_name=display_name,
             force_rerun=force_rerun,
+            default_experiment_name=default_experiment(Path.cwd()),
+            source=source_info(file),
         )
         result: dict[str, Any] = self.post(self._ws("/jobs"), body)
         return result

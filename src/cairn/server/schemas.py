@@ -26,6 +26,10 @@ class JobCreate(Manifest):
     experiment_name: str | None = Field(default=None, max_length=255)
     display_name: str | None = Field(default=None, max_length=255)
     force_rerun: bool = False
+    default_experiment_name: str | None = Field(default=None, max_length=255)
+    """Used when neither the file nor `experiment_name` names one (Azure: the folder's name)."""
+    source: dict[str, str | bool | None] = Field(default_factory=dict, max_length=16)
+    """Where the job came from on the client: its file, git commit, uncommitted changes."""
 
 
 class AssetCreate(Manifest):

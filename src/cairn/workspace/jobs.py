@@ -14,18 +14,20 @@ from typing import TYPE_CHECKING, Any
 
 from cairn.errors import Conflict, Unsupported
 from cairn.plan.compile import compile_plan
+from cairn.plan.model import DataSource
+from cairn.spec.entities.model import MODEL_TYPES
 from cairn.spec.entities.pipeline import PipelineJob
 from cairn.spec.validate import validate_job_file
 from cairn.store.names import job_name as generate_name
-from cairn.store.records import NewJob
+from cairn.store.records import AssetKind, NewJob
 from cairn.store.status import JobStatus
 from cairn.workspace.lookups import WorkspaceLookups
 from cairn.workspace.validity import require_valid
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
-    from cairn.plan.model import Plan
+    from cairn.plan.model import Plan, PlanStep
     from cairn.spec.validate import ValidationReport
     from cairn.store.records import Job
     from cairn.workspace.context import Workspace
@@ -47,8 +49,16 @@ def submit_job(
     experiment_name: str | None = None,
     display_name: str | None = None,
     force_rerun: bool = False,
+    source: Mapping[str, Any] | None = None,
+    default_experiment_name: str | None = None,
 ) -> Submission:
-    """`cairn job create --file`: the job is `Queued` when this returns."""
+    """`cairn job create --file`: the job is `Queued` when this returns.
+
+    `experiment_name` defaults to the YAML's, else (as Azure names it after the folder the
+    command runs in) the name of the file's folder; a caller that knows the user's working
+    folder passes its name. `source` replaces what `source_info(file)` finds (a server that
+    received the files knows the user's file and commit better than its staging folder does).
+    """
     report = validate_job_file(file, overrides)
     require_valid(report, "job")
     job = report.entity
@@ -58,16 +68,24 @@ def submit_job(
             hint="put the command job under `jobs:` of a `type: pipeline` file",
         )
     lookups = WorkspaceLookups(workspace)
-    experiment = experiment_name or job.experiment_name or file.resolve().parent.name or "Default"
+    experiment = (
+        experiment_name
+        or job.experiment_name
+        or default_experiment_name
+        or default_experiment(file.resolve().parent)
+    )
+    name = name or job.name
+    origin = dict(source) if source is not None else source_info(file)
     for _ in range(8):
         candidate = name or generate_name()
         plan = compile_plan(
             job, report.scope, lookups, job_name=candidate, experiment_name=experiment
         )
-        if force_rerun or display_name:
-            plan = _adjust(plan, force_rerun=force_rerun, display_name=display_name)
+        plan = _adjust(
+            plan, force_rerun=force_rerun, display_name=display_name, experiment=experiment
+        )
         try:
-            parent = _create(workspace, plan, file)
+            parent = _create(workspace, plan, origin)
         except Conflict:
             if name is not None:
                 raise
@@ -76,8 +94,15 @@ def submit_job(
     raise Conflict("could not find a free job name after 8 tries")
 
 
-def _adjust(plan: Plan, *, force_rerun: bool, display_name: str | None) -> Plan:
-    update: dict[str, Any] = {}
+def default_experiment(folder: Path) -> str:
+    """Azure's default experiment name: the folder's name without its last suffix or spaces
+    (`Path(".").resolve().stem.replace(" ", "")`), else `Default`."""
+    return folder.stem.replace(" ", "") or "Default"
+
+
+def _adjust(plan: Plan, *, force_rerun: bool, display_name: str | None, experiment: str) -> Plan:
+    """What the caller says beats the file: `--force`, `--display-name`, `--experiment-name`."""
+    update: dict[str, Any] = {"experiment_name": experiment}
     if force_rerun:
         update["settings"] = plan.settings.model_copy(update={"force_rerun": True})
     if display_name:
@@ -85,9 +110,10 @@ def _adjust(plan: Plan, *, force_rerun: bool, display_name: str | None) -> Plan:
     return plan.model_copy(update=update)
 
 
-def _create(workspace: Workspace, plan: Plan, file: Path) -> Job:
+def _create(workspace: Workspace, plan: Plan, source: Mapping[str, Any]) -> Job:
     store = workspace.store
     tags = {k: v for k, v in plan.tags.items() if v is not None}
+    compute = plan.settings.default_compute
     parent = store.jobs.create(
         workspace.name,
         NewJob(
@@ -98,13 +124,28 @@ def _create(workspace: Workspace, plan: Plan, file: Path) -> Job:
             description=plan.description,
             tags=tags,
             properties={k: v for k, v in plan.properties.items() if v is not None},
-            compute=plan.settings.default_compute,
-            source=source_info(file),
+            compute=compute.removeprefix("azureml:") if compute else None,
+            source=source,
             plan=plan.to_json(),
         ),
         actor=workspace.actor,
     )
-    store.jobs.create_children(
+    try:
+        _create_children(workspace, parent, plan)
+    except BaseException:
+        # Leave no half-made job behind in `NotStarted`: say why it never ran.
+        store.jobs.transition(
+            parent.id, JobStatus.FAILED, reason="submission failed", actor=workspace.actor
+        )
+        raise
+    return store.jobs.transition(
+        parent.id, JobStatus.QUEUED, reason="submitted", actor=workspace.actor
+    )
+
+
+def _create_children(workspace: Workspace, parent: Job, plan: Plan) -> None:
+    store = workspace.store
+    children = store.jobs.create_children(
         parent.id,
         [
             NewJob(
@@ -122,9 +163,18 @@ def _create(workspace: Workspace, plan: Plan, file: Path) -> Job:
         ],
         actor=workspace.actor,
     )
-    return store.jobs.transition(
-        parent.id, JobStatus.QUEUED, reason="submitted", actor=workspace.actor
-    )
+    for child, step in zip(children, plan.steps.values(), strict=True):
+        _record_asset_uses(workspace, child, step)
+
+
+def _record_asset_uses(workspace: Workspace, child: Job, step: PlanStep) -> None:
+    """Lineage: the registered data and model versions each step reads."""
+    for input_name, source in step.inputs.items():
+        if not isinstance(source, DataSource) or source.asset is None:
+            continue
+        kind = AssetKind.MODEL if source.type in MODEL_TYPES else AssetKind.DATA
+        asset = workspace.store.assets.resolve(workspace.name, kind, source.asset)
+        workspace.store.assets.record_use(child.id, asset.id, input_name, actor=workspace.actor)
 
 
 def source_info(file: Path) -> dict[str, Any]:

@@ -52,6 +52,8 @@ def create_job(body: JobCreate, server: State, workspace: WorkspaceDep) -> dict[
         experiment_name=body.experiment_name,
         display_name=body.display_name,
         force_rerun=body.force_rerun,
+        default_experiment_name=body.default_experiment_name,
+        source=dict(body.source) or None,
     )
     if server.engine is not None:
         server.engine.wake()
