@@ -117,7 +117,8 @@ class LaunchSpec:
     def write(self) -> Path:
         path = Path(self.workdir) / SPEC
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, self.to_json())
+        # Not fsynced: after a machine crash the engine rewrites specs of steps that never ran.
+        write_atomic(path, self.to_json(), durable=False)
         return path
 
 
@@ -164,14 +165,18 @@ class StepRecord:
         return cls.from_json(text)
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write `text` so that readers see either nothing or all of it, durably."""
+def write_atomic(path: Path, text: str, *, durable: bool = True) -> None:
+    """Write `text` so that readers see either nothing or all of it (and, `durable`, so that it
+    survives a machine crash once this returns)."""
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with temp.open("w") as handle:
         handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
+        if durable:
+            handle.flush()
+            os.fsync(handle.fileno())
     temp.replace(path)
+    if not durable:
+        return
     directory = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(directory)

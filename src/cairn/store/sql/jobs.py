@@ -52,17 +52,59 @@ class SqlJobStore(SqlBase):
     def create_children(
         self, parent_id: int, children: Sequence[NewJob], *, actor: str
     ) -> list[Job]:
-        """Create child jobs (one per pipeline node) under `parent_id`, in one transaction."""
+        """Create child jobs (one per pipeline node) under `parent_id`, in one transaction.
+
+        Children named by the caller (the usual case: step names derive from the parent's unique
+        name) are inserted in bulk, with one audit row for the batch; a pipeline of 1,000 steps
+        is one round of inserts, not 1,000."""
         require_actor(actor)
         for child in children:
             if not child.node_name:
                 raise UsageError("a child job needs the node_name of its pipeline node")
+            if child.status not in _INITIAL:
+                raise UsageError(f"a job starts NotStarted or Queued, not {child.status}")
         with self.db.write() as session:
             parent = job_row(session, parent_id)
+            if any(child.name is None for child in children):
+                rows = [
+                    self._insert(session, parent.workspace_id, parent.id, child, actor)
+                    for child in children
+                ]
+                return load_jobs(self, session, rows)
+            now = self.db.now()
             rows = [
-                self._insert(session, parent.workspace_id, parent.id, child, actor)
-                for child in children
+                _new_row(parent.workspace_id, parent.id, str(c.name), c, actor, now)
+                for c in children
             ]
+            try:
+                with session.begin_nested():
+                    session.add_all(rows)
+                    session.flush()
+            except IntegrityError:
+                taken = [r.name for r in rows if _name_taken(session, parent.workspace_id, r.name)]
+                raise Conflict(
+                    f"job names already exist in this workspace: {', '.join(taken[:5])}",
+                    details={"names": taken},
+                ) from None
+            session.add_all(
+                JobTagRow(job_id=row.id, key=k, value=v)
+                for row, child in zip(rows, children, strict=True)
+                for k, v in child.tags.items()
+            )
+            session.add_all(
+                JobEventRow(job_id=row.id, status=row.status, at=now, reason="created")
+                for row in rows
+            )
+            self.audit(
+                session,
+                actor=actor,
+                action="job.create_children",
+                workspace=parent.workspace_id,
+                target_kind="job",
+                target_name=parent.name,
+                detail={"parent_id": parent.id, "count": len(rows)},
+            )
+            session.flush()
             return load_jobs(self, session, rows)
 
     def _insert(
