@@ -1,9 +1,12 @@
 """Registering and reading versioned assets: components, data, environments and models.
 
 A component is stored with its code snapshot (so a registered version always runs the code it was
-registered with); a pipeline component's file-referenced children are registered as anonymous
-components first (`azureml_anonymous`, versioned by content, as Azure does). Local data and model
-files are uploaded once by content. Every asset records its content hash.
+registered with) and its inline or `file:` environment's content; a pipeline component's children
+(from files or inline) are registered as anonymous components first (`azureml_anonymous`,
+versioned by content, as Azure does), and local data its nodes name is uploaded, since none of
+those files are there when the registered component is used. Local data and model files are
+uploaded once by content. Every asset records its content hash; registering an existing version
+again is a no-op when the content is the same and a `Conflict` when it is not.
 """
 
 from __future__ import annotations
@@ -11,19 +14,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cairn.errors import InvalidSpec, UsageError
+from cairn.errors import Conflict, InvalidSpec, NotFound, Unsupported, UsageError
 from cairn.plan.reuse import canonical_hash
 from cairn.spec import documents
+from cairn.spec.checks.files import is_local_path
 from cairn.spec.entities.component import CommandComponent
 from cairn.spec.entities.data import Data
 from cairn.spec.entities.environment import Environment
+from cairn.spec.entities.io import DataInput, MLTableInput, ModelInput
 from cairn.spec.entities.model import Model
-from cairn.spec.entities.nodes import CommandNode, PipelineNode, SweepNode
+from cairn.spec.entities.nodes import InlineCommandNode, SweepNode
 from cairn.spec.entities.pipeline import PipelineComponent
 from cairn.spec.resolve import LoadedComponent, is_asset_reference
 from cairn.spec.validate import validate_asset_file, validate_component_file
 from cairn.store.records import Asset, AssetKind, NewAsset
-from cairn.workspace.environments import normalised_spec
+from cairn.workspace.environments import normalised_spec, registrable
 from cairn.workspace.lookups import WorkspaceLookups
 from cairn.workspace.specs import component_spec
 from cairn.workspace.validity import require_valid
@@ -32,10 +37,11 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from cairn.plan.model import CodeInfo
-    from cairn.spec.resolve import Scope
+    from cairn.spec.resolve import LoadedNode, Scope
     from cairn.workspace.context import Workspace
 
 ANONYMOUS = "azureml_anonymous"
+_DATA_VALUES = (DataInput, MLTableInput, ModelInput)
 _IDENTITY_EXCLUDES = {"name", "version", "display_name", "description", "tags", "$schema", "_cairn"}
 
 
@@ -80,7 +86,7 @@ def create_data(
     require_valid(report, "data")
     entity = report.entity
     assert isinstance(entity, Data)
-    found = _locate(workspace, entity.path, entity.type, file.parent)
+    found = _locate(workspace, entity.path, entity.type, file.parent, entity.datastore)
     spec = {"type": entity.type, "path": found.uri, "origin": entity.path}
     return _Registrar(workspace).register(
         AssetKind.DATA,
@@ -108,7 +114,7 @@ def create_model(
     assert isinstance(entity, Model)
     if not entity.path:
         raise InvalidSpec(f"model {file}: `path` is required to register a model")
-    found = _locate(workspace, entity.path, "uri_folder", file.parent)
+    found = _locate(workspace, entity.path, "uri_folder", file.parent, entity.datastore)
     spec = {"type": entity.type, "path": found.uri, "origin": entity.path}
     return _Registrar(workspace).register(
         AssetKind.MODEL,
@@ -146,12 +152,17 @@ def create_environment(
     )
 
 
-def _locate(workspace: Workspace, path: str, type: str, base: Path) -> Any:
+def _locate(
+    workspace: Workspace, path: str, type: str, base: Path, datastore: str | None = None
+) -> Any:
+    """Where a data or model path's bytes are, local ones uploaded (into `datastore`, Azure's
+    upload target, when the file names one)."""
     lookups = WorkspaceLookups(workspace)
     if "://" in path and not path.startswith("file://"):
         return lookups.remote_data(path, type, "ro_mount")
     local = (base / path.removeprefix("file://").removeprefix("file:")).resolve()
-    return lookups.local_data(local, type, "ro_mount")
+    target = datastore.removeprefix("azureml:") if datastore else None
+    return lookups.local_data(local, type, "ro_mount", datastore=target)
 
 
 def _content_hash(spec: dict[str, Any], code: CodeInfo | None) -> str:
@@ -177,18 +188,43 @@ class _Registrar:
     ) -> Asset:
         if not name:
             raise UsageError(f"a {kind} needs a name: set `name:` in the file or pass --name")
-        return self.workspace.store.assets.create(
-            self.workspace.name,
-            NewAsset(
-                kind=kind,
-                name=name,
-                version=str(version) if version is not None else None,
-                spec=spec,
-                content_hash=content_hash,
-                description=description,
-                tags={str(k): str(v) for k, v in (tags or {}).items() if v is not None},
-            ),
-            actor=self.workspace.actor,
+        version = str(version) if version is not None else None
+        if version is not None and (same := self._existing(kind, name, version, content_hash)):
+            return same
+        try:
+            return self.workspace.store.assets.create(
+                self.workspace.name,
+                NewAsset(
+                    kind=kind,
+                    name=name,
+                    version=version,
+                    spec=spec,
+                    content_hash=content_hash,
+                    description=description,
+                    tags={str(k): str(v) for k, v in (tags or {}).items() if v is not None},
+                ),
+                actor=self.workspace.actor,
+            )
+        except Conflict:
+            # Another registration of the same version won the race; same content is fine.
+            if version is not None and (same := self._existing(kind, name, version, content_hash)):
+                return same
+            raise
+
+    def _existing(
+        self, kind: AssetKind, name: str, version: str, content_hash: str | None
+    ) -> Asset | None:
+        """The registered version when its content is the same (Azure: creating it again is a
+        no-op); `Conflict` when it differs, since a version never changes."""
+        try:
+            found = self.workspace.store.assets.get(self.workspace.name, kind, name, version)
+        except NotFound:
+            return None
+        if content_hash is not None and found.content_hash == content_hash:
+            return found
+        raise Conflict(
+            f"{kind} {name}:{version} is already registered with different content",
+            hint="give it a new `version`, or leave `version` out to take the next one",
         )
 
     def spec_of(
@@ -198,30 +234,49 @@ class _Registrar:
         if isinstance(entity, CommandComponent):
             code = self._code(entity, component.base_dir)
             spec = component_spec(entity, code)
-            if not isinstance(entity.environment, str):
-                spec["environment"] = normalised_spec(entity.environment, component.base_dir)
+            # A workspace environment it names must exist now, as Azure checks at creation.
+            self.lookups.environment(entity.environment, component.base_dir)
+            spec["environment"] = registrable(entity.environment, component.base_dir)
             return spec, code
         spec = component_spec(entity, None)
-        if scope is not None:
-            for node_name, node in scope.nodes.items():
-                if node.component is not None and node.component.ref is not None:
-                    ref = self._anonymous(node.component, node.component.scope)
-                    key = "trial" if isinstance(node.entity, SweepNode) else "component"
-                    spec["jobs"][node_name][key] = ref
-                elif isinstance(node.entity, CommandNode | PipelineNode) and node.asset_ref:
-                    continue
+        for node_name, node in (scope.nodes if scope is not None else {}).items():
+            spec["jobs"][node_name] = self._node_spec(node, dict(spec["jobs"][node_name]))
         return spec, None
+
+    def _node_spec(self, node: LoadedNode, spec: dict[str, Any]) -> dict[str, Any]:
+        """A pipeline component's node as registered: nothing in it may name a local file, since
+        the files are not there when the component is used (Azure uploads them too)."""
+        base = node.source.base_dir
+        if isinstance(node.entity, InlineCommandNode) and node.entity.code:
+            raise Unsupported(
+                f"job `{node.name}`: an inline command job with `code` cannot be registered as "
+                "part of a pipeline component",
+                hint="move the step into a command component file and use it with `component:`",
+            )
+        if node.asset_ref is not None:
+            self.lookups.registered_component(node.asset_ref)  # it must exist now, as in Azure
+        if node.component is not None:
+            # File and inline components alike become anonymous components with their code.
+            key = "trial" if isinstance(node.entity, SweepNode) else "component"
+            spec[key] = self._anonymous(node.component, node.component.scope)
+        environment = getattr(node.entity, "environment", None)
+        if environment is not None:
+            self.lookups.environment(environment, base)
+            spec["environment"] = registrable(environment, base)
+        inputs = dict(spec.get("inputs") or {})
+        for name, value in (getattr(node.entity, "inputs", None) or {}).items():
+            if isinstance(value, _DATA_VALUES) and value.path and is_local_path(value.path):
+                found = _locate(self.workspace, value.path, value.type, base)
+                inputs[name] = {**inputs[name], "path": found.uri}
+        return {**spec, "inputs": inputs} if inputs else spec
 
     def _anonymous(self, component: LoadedComponent, scope: Scope | None) -> str:
         spec, code = self.spec_of(component, scope)
+        for key in ("name", "version"):
+            spec.pop(key, None)  # Azure drops them: an anonymous component is its content
         content = _content_hash(spec, code)
         version = content.split(":", 1)[-1][:32]
-        try:
-            found = self.workspace.store.assets.get(
-                self.workspace.name, AssetKind.COMPONENT, ANONYMOUS, version
-            )
-        except Exception:
-            found = self.register(AssetKind.COMPONENT, ANONYMOUS, version, spec, content)
+        found = self.register(AssetKind.COMPONENT, ANONYMOUS, version, spec, content)
         return f"azureml:{found.name}:{found.version}"
 
     def _code(self, entity: CommandComponent, base: Path) -> CodeInfo | None:

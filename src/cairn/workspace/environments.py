@@ -44,7 +44,7 @@ def resolve_environment(
         return _inline(_read_environment(path), path.parent, ref=value)
     if is_curated(value):
         return EnvironmentInfo(
-            identity="curated:" + split_asset_ref(value.rstrip("/")),
+            identity="curated:" + _curated_name(value),
             ref=value,
             note=f"curated or registry environment: {INHERIT_NOTE}",
         )
@@ -63,6 +63,26 @@ def resolve_environment(
         spec=dict(asset.spec),
         note=f"workspace environment {asset.name}:{asset.version}: {INHERIT_NOTE}",
     )
+
+
+def _curated_name(ref: str) -> str:
+    # A registry URI keeps its whole path: `…/sklearn-1.5/labels/latest` and
+    # `…/pytorch-2.0/labels/latest` are different environments, not both `latest`.
+    if ref.startswith("azureml://registries/"):
+        return ref.rstrip("/")
+    return split_asset_ref(ref)
+
+
+def registrable(value: str | Environment, base_dir: Path) -> str | dict[str, Any]:
+    """How a registered component or pipeline node keeps its environment: references as
+    written, inline and `file:` environments as their normalised definition (their files are
+    not there when the registered component is used)."""
+    if isinstance(value, Environment):
+        return normalised_spec(value, base_dir)
+    if value.startswith("file:"):
+        path = (base_dir / value.removeprefix("file:")).resolve()
+        return normalised_spec(_read_environment(path), path.parent)
+    return value
 
 
 def normalised_spec(environment: Environment, base_dir: Path | None) -> dict[str, Any]:

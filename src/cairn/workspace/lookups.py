@@ -21,7 +21,7 @@ from cairn.workspace.environments import resolve_environment
 from cairn.workspace.specs import component_from_spec, split_asset_ref
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from cairn.data.locations import DataCatalog
     from cairn.spec.entities.environment import Environment
@@ -92,10 +92,13 @@ class WorkspaceLookups:
             )
         raise Unsupported(f"{uri}: this kind of data reference is not supported here")
 
-    def local_data(self, path: Path, type: str, mode: str) -> DataSource:
+    def local_data(
+        self, path: Path, type: str, mode: str, *, datastore: str | None = None
+    ) -> DataSource:
+        """Upload into `datastore`, else the workspace's default datastore (as Azure does)."""
         if not path.exists():
             raise NotFound(f"local data {path} does not exist")
-        uploaded = self.catalog.upload_local(path)
+        uploaded = self.catalog.upload_local(path, datastore=datastore or self.default_datastore)
         return DataSource(
             type=type, mode=mode, uri=uploaded.uri, content_hash=uploaded.hash, origin=str(path)
         )
@@ -133,10 +136,27 @@ class WorkspaceLookups:
             ) from None
 
     def _job_output(self, job: str, output: str) -> DatastorePath:
-        found = self.workspace.store.jobs.get_by_name(self.workspace.name, job)
+        jobs = self.workspace.store.jobs
+        found = jobs.get_by_name(self.workspace.name, job)
         outputs: dict[str, Any] = dict(found.properties.get("outputs") or {})
+        if output not in outputs and found.parent_id is None:
+            # A pipeline's output is the committed output of the step bound to it.
+            step = _step_for_pipeline_output(jobs.plan(found.id), output)
+            if step is not None:
+                return self._job_output(*step)
         if output not in outputs:
             raise NotFound(f"job {job} has no committed output `{output}`")
         ref = parse_data_ref(str(outputs[output]["uri"]))
         assert isinstance(ref, DatastorePath)
         return ref
+
+
+def _step_for_pipeline_output(
+    plan: Mapping[str, Any] | None, output: str
+) -> tuple[str, str] | None:
+    """The (step job name, step output) that a pipeline output is bound to, from the plan."""
+    for step in dict((plan or {}).get("steps") or {}).values():
+        for name, dest in dict(step.get("outputs") or {}).items():
+            if dest.get("pipeline_output") == output:
+                return str(step["name"]), str(name)
+    return None

@@ -61,9 +61,12 @@ def create_compute(
         raise UsageError(f"--type {kind}: use one of {', '.join(COMPUTE_TYPES)}")
     if name in LOCAL_COMPUTES:
         raise UsageError(f"`{name}` is built in; give the compute another name")
-    slots = max_instances or spec.get("max_instances") or _default_slots(kind)
+    slots = max_instances if max_instances is not None else spec.get("max_instances")
+    if slots is None:
+        slots = _default_slots(kind)
     if slots < 1:
-        raise UsageError("--max-instances must be at least 1")
+        # Azure may scale a cluster to nothing; a local compute without a slot would never run.
+        raise UsageError(f"compute {name}: `max_instances` must be at least 1, not {slots}")
     spec.update({"name": name, "type": kind, "max_instances": slots})
     return workspace.store.computes.create(
         workspace.name, name, kind, max_instances=slots, spec=spec, actor=workspace.actor
@@ -94,7 +97,7 @@ def create_datastore(
     record = config.to_record(workspace.box)
     credentials = record.pop("credentials", None)
     secret = json.dumps(credentials).encode() if credentials else None
-    public = {k: v for k, v in record.items() if k not in ("name", "type")}
+    public = {k: v for k, v in record.items() if k not in ("name", "type") and v is not None}
     return workspace.store.datastores.create(
         workspace.name,
         config.name,

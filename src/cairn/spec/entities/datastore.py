@@ -144,6 +144,8 @@ class AzureBlobDatastore(StorageDatastore):
     type: Literal["azure_blob"]
     container_name: StrictStr
     credentials: StorageCredentials | None = None
+    account_url: StrictStr | None = None
+    """Cairn: the blob service URL, for emulators and private endpoints (see the data layer)."""
 
 
 class AzureFileDatastore(StorageDatastore):
