@@ -160,3 +160,16 @@ def test_fan_out_of_a_thousand_is_linear() -> None:
         if step == "end":
             assert out == [FinishJob(1, S.COMPLETED, None)]
     assert done == 1001
+
+
+def test_a_job_taken_over_by_another_engine_gives_its_slots_back() -> None:
+    """An engine that lost a job's lease stops deciding for it; without `drop_job` the slots of
+    the job's running steps would stay taken here forever."""
+    s = Scheduler(capacity={"local": 1})
+    assert launches(s.add_job(1, plan({"a": [], "b": ["a"]}))) == ["a"]
+    assert launches(s.add_job(2, plan({"p": []}))) == []
+    assert s.drop_job(1) == [Launch(2, "p")]
+    assert not s.holds(1)
+    assert s.step_ended(1, "a", S.COMPLETED) == []  # late news about the dropped job is ignored
+    assert s.drop_job(1) == []
+    assert s.step_ended(2, "p", S.COMPLETED) == [FinishJob(2, S.COMPLETED, None)]

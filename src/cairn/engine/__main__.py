@@ -26,13 +26,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", help="a database URL (default: the home's SQLite file)")
     parser.add_argument("--grace", type=float, default=10.0, help="seconds between TERM and KILL")
     parser.add_argument("--lease", type=float, default=30.0, help="lease length in seconds")
+    parser.add_argument(
+        "--poll-interval",
+        type=float,
+        default=0.5,
+        help="seconds between looks at the queue and at running steps",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     home = (Home(args.home.resolve()) if args.home else Home.from_env()).ensure()
     store = open_store(args.database or sqlite_url(home.database))
     workspace = Workspace(home, store, args.workspace, actor="engine")
     executor = LocalExecutor(home.run / f"engine-{args.workspace}.sock")
-    engine = Engine(workspace, executor, EngineConfig(grace=args.grace, lease_seconds=args.lease))
+    config = EngineConfig(
+        grace=args.grace,
+        lease_seconds=args.lease,
+        poll_interval=args.poll_interval,
+        claim_interval=args.poll_interval,
+    )
+    engine = Engine(workspace, executor, config)
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: engine.stop())
     try:

@@ -4,7 +4,17 @@ One thread. It claims queued jobs from the store (and adopts jobs whose engine d
 scheduler what happens — steps launched, reused, running, ended, jobs cancelled — and writes every
 status change through the store. Launchers report progress over the executor's event queue; a
 periodic poll of every active step is the safety net that catches lost events and vanished
-processes (a step with neither a record nor a live launcher fails with reason `lost`).
+processes (a step with neither a record nor a live launcher fails with reason `lost`, and what it
+left running is stopped).
+
+Leases are kept on a beat of a third of their length, checked before the loop acts and again
+after each wait: an engine that was paused past its lease (a stopped process, a suspended
+machine) first learns which jobs another engine adopted meanwhile and lets them go, rather than
+acting on them. Adoption runs on the same beat, since a lease may lapse long after this engine
+started. If the store still refuses a status change (another writer moved the step on), the job
+is reloaded from the store rather than driven from a stale view. On `stop()` the leases are cut
+short rather than released: the store adopts only jobs whose owner's lease lapsed, so a released
+job in flight would wait for no one.
 """
 
 from __future__ import annotations
@@ -16,30 +26,49 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING
 
-from cairn.engine.launching import Materializer, launch_spec
-from cairn.engine.reuse import ReuseChecker
+from cairn.engine.recovery import (
+    HeldJob,
+    complete_reuse_records,
+    launcher_mark,
+    load_held,
+    owner_is_gone,
+)
 from cairn.engine.scheduler import Cancel, Decision, FinishJob, Launch, MarkQueued, Scheduler, Skip
-from cairn.engine.timeline import moves_to_end, moves_to_running, outcome_properties
-from cairn.errors import CairnError
-from cairn.executors.base import Alive, ExecutorEvent, Gone
-from cairn.launcher.protocol import PIDS, StepRecord
-from cairn.plan.model import Plan
+from cairn.engine.starting import StepStarter
+from cairn.engine.timeline import (
+    moves_to_end,
+    moves_to_running,
+    outcome_properties,
+    root_failure_detail,
+)
+from cairn.errors import Conflict
+from cairn.executors.base import Alive, ExecutorEvent
+from cairn.launcher.protocol import PIDS, SPEC, LaunchSpec, StepRecord
 from cairn.store.records import Move
 from cairn.store.status import ACTIVE_STATUSES, JobStatus
 from cairn.workspace.resources import compute_slots
 
 if TYPE_CHECKING:
     from cairn.executors.base import Executor
+    from cairn.plan.model import Plan
     from cairn.store.records import Job
     from cairn.workspace.context import Workspace
 
 log = logging.getLogger("cairn.engine")
 S = JobStatus
 ENGINE_ACTOR = "engine"
+# What is left of a lease when an engine stops: the next engine may adopt the job at once.
+_HAND_BACK_SECONDS = 0.001
+
+
+def _lease_clock() -> float:
+    """Seconds on a clock that keeps counting while the machine sleeps (leases lapse then too)."""
+    return time.clock_gettime(getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC))
 
 
 @dataclass(frozen=True)
@@ -54,37 +83,6 @@ class EngineConfig:
     log_cap_bytes: int = 100 * 1024 * 1024
 
 
-@dataclass
-class _Held:
-    """A job this engine holds: its plan, its steps' child jobs, and what they produced."""
-
-    job: Job
-    plan: Plan
-    child_ids: dict[str, int]
-    statuses: dict[str, JobStatus]
-    outputs: dict[str, dict[str, dict[str, Any]]]
-    workdirs: dict[str, Path] = field(default_factory=dict)
-
-
-def owner_is_gone(owner: str) -> bool:
-    """An owner id `host:pid:…` of this host whose process no longer exists: its leases can be
-    taken over at once instead of waiting for them to expire."""
-    host, _, rest = owner.partition(":")
-    pid_text = rest.split(":", 1)[0]
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
 class Engine:
     def __init__(
         self, workspace: Workspace, executor: Executor, config: EngineConfig | None = None
@@ -94,14 +92,20 @@ class Engine:
         self.executor = executor
         self.config = config or EngineConfig()
         self.scheduler = Scheduler(capacity=compute_slots(workspace), default_capacity=1)
-        self.materializer = Materializer(workspace.catalog(), workspace.home)
-        self.reuse = ReuseChecker(workspace)
-        self.held: dict[int, _Held] = {}
+        self.starter = StepStarter(
+            workspace,
+            executor,
+            actor=ENGINE_ACTOR,
+            grace=self.config.grace,
+            log_cap_bytes=self.config.log_cap_bytes,
+        )
+        self.held: dict[int, HeldJob] = {}
         self.by_workdir: dict[str, tuple[int, str]] = {}
         self._cancels: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._claim_now = threading.Event()
         self._stop = threading.Event()
-        self._last = {"claim": 0.0, "poll": 0.0, "lease": 0.0}
+        self._last = {"claim": 0.0, "poll": 0.0}
+        self._lease_due = 0.0
 
     # -- control from other threads -----------------------------------------------------------
 
@@ -122,24 +126,26 @@ class Engine:
 
     def run(self) -> None:
         """Run until `stop()`; never raises for a problem with one job."""
-        self._adopt()
         while not self._stop.is_set():
             self.run_once(timeout=self.config.poll_interval)
-        self.store.jobs.release_lease(self.config.owner, list(self.held))
+        self._guard(self._hand_back)
 
     def run_once(self, timeout: float) -> None:
+        self._keep_leases()
         now = time.monotonic()
         if self._claim_now.is_set() or now - self._last["claim"] >= self.config.claim_interval:
             self._claim_now.clear()
             self._last["claim"] = now
             self._guard(self._claim)
         self._guard(self._take_cancels)
+        wait = min(timeout, self._lease_due - _lease_clock())
         try:
-            event = self.executor.events.get(timeout=timeout)
+            event = self.executor.events.get(timeout=max(0.0, wait))
         except queue.Empty:
             event = None
+        self._keep_leases()  # the wait is where a paused engine wakes up
         while event is not None:
-            self._guard(lambda e=event: self._on_event(e))
+            self._on_event(event)
             try:
                 event = self.executor.events.get_nowait()
             except queue.Empty:
@@ -147,26 +153,54 @@ class Engine:
         now = time.monotonic()
         if now - self._last["poll"] >= self.config.poll_interval:
             self._last["poll"] = now
-            self._guard(self._poll_active)
+            for job_id in list(self.held):
+                self._for_job(job_id, partial(self._poll_job, job_id))
             self._guard(self._check_store_cancels)
-        if now - self._last["lease"] >= self.config.lease_seconds / 3:
-            self._last["lease"] = now
-            self._guard(self._renew)
 
-    def _guard(self, action: Any) -> None:
+    def _guard(self, action: Callable[[], object]) -> None:
         try:
             action()
         except Exception:
             log.exception("engine step failed")
 
-    # -- claiming -----------------------------------------------------------------------------
+    def _for_job(self, job_id: int, action: Callable[[], object]) -> None:
+        """Run `action` for one job. If it fails part-way — a status change the store refused
+        because the job moved on without this engine (a stale writer), or any other error —
+        what the engine holds for the job may no longer match the store: it is reloaded from
+        the store, which the steps' folders complete (as after a restart)."""
+        try:
+            action()
+        except Conflict as error:
+            log.warning("job %s changed under this engine (%s); reloading it", job_id, error)
+            self._guard(partial(self._reload, job_id))
+        except Exception:
+            log.exception("engine step failed for job %s; reloading it", job_id)
+            self._guard(partial(self._reload, job_id))
+
+    # -- leases and claiming ------------------------------------------------------------------
+
+    def _keep_leases(self) -> None:
+        if _lease_clock() < self._lease_due:
+            return
+        self._lease_due = _lease_clock() + self.config.lease_seconds / 3
+        self._guard(self._renew)
+        self._guard(self._adopt)
+
+    def _renew(self) -> None:
+        if not self.held:
+            return
+        owner, ids = self.config.owner, list(self.held)
+        kept = set(self.store.jobs.renew_lease(owner, ids, self.config.lease_seconds))
+        for job_id in [j for j in ids if j not in kept]:
+            log.warning("lost the lease on job %s to another engine; letting it go", job_id)
+            self._drop(job_id)
 
     def _claim(self) -> None:
         claimed = self.store.jobs.claim_queued(
             self.config.owner, self.config.lease_seconds, limit=16, workspace=self.workspace.name
         )
         for job in claimed:
-            self._hold(job)
+            self._for_job(job.id, partial(self._hold, job))
 
     def _adopt(self) -> None:
         gone = [o for o in self.store.jobs.lease_owners(self.workspace.name) if owner_is_gone(o)]
@@ -177,39 +211,61 @@ class Engine:
             owners_gone=gone,
         )
         for job in adopted:
-            self._hold(job)
+            if job.id not in self.held:  # never twice: that would count its slots twice
+                self._for_job(job.id, partial(self._hold, job))
 
     def _hold(self, job: Job) -> None:
-        raw = self.store.jobs.plan(job.id)
-        if raw is None:
+        """Take on a job, fresh or adopted from an engine that stopped or died."""
+        held = load_held(self.store, job)
+        if held is None:
             self._apply([Move(job.id, S.FAILED, reason="no plan")])
             return
-        plan = Plan.from_json(dict(raw))
-        children = {c.node_path or c.node_name or "": c for c in self.store.jobs.children(job.id)}
-        held = _Held(
-            job=job,
-            plan=plan,
-            child_ids={sid: children[sid].id for sid in plan.steps if sid in children},
-            statuses={sid: children[sid].status for sid in plan.steps if sid in children},
-            outputs={
-                sid: dict(children[sid].properties.get("outputs") or {})
-                for sid in plan.steps
-                if sid in children and children[sid].status is S.COMPLETED
-            },
-        )
-        for sid in plan.steps:
-            child = children.get(sid)
-            if child is not None and child.properties.get("workdir"):
-                held.workdirs[sid] = Path(str(child.properties["workdir"]))
-                self.by_workdir[str(held.workdirs[sid])] = (job.id, sid)
+        complete_reuse_records(self.store, held, ENGINE_ACTOR)
+        self._refresh_resources(held.plan)
+        for sid, workdir in held.workdirs.items():
+            self.by_workdir[str(workdir)] = (job.id, sid)
         self.held[job.id] = held
         if job.status is S.QUEUED:
             self._apply([Move(job.id, S.RUNNING, reason="claimed", expected_from=S.QUEUED)])
-        for decision in self.scheduler.add_job(job.id, plan, held.statuses):
-            self._carry_out(decision)
+        # A dead engine may have recorded a step's cancel and died before signalling it; the
+        # scheduler never cancels a step twice, so the signal is sent again here.
+        stopping = [s for s, status in held.statuses.items() if status is S.CANCEL_REQUESTED]
+        self._feed(self.scheduler.add_job(job.id, held.plan, held.statuses))
+        for sid in stopping:
+            if sid in held.workdirs:
+                self.executor.cancel(held.workdirs[sid], self.config.grace)
         if job.status is S.CANCEL_REQUESTED:
             self._cancel_job(job.id)
         self._poll_job(job.id)
+
+    def _refresh_resources(self, plan: Plan) -> None:
+        """Computes and datastores registered (or changed) since the engine started count from
+        the next job that uses them."""
+        slots = compute_slots(self.workspace)
+        for compute in sorted({step.compute for step in plan.steps.values()}):
+            if compute in slots and self.scheduler.capacity.get(compute) != slots[compute]:
+                self._feed(self.scheduler.set_capacity(compute, slots[compute]))
+        self.starter.refresh()
+
+    def _drop(self, job_id: int) -> None:
+        held = self.held.pop(job_id, None)
+        if held is None:
+            return
+        for workdir in held.workdirs.values():
+            self.by_workdir.pop(str(workdir), None)
+        self._feed(self.scheduler.drop_job(job_id))
+
+    def _reload(self, job_id: int) -> None:
+        if job_id not in self.held:
+            return
+        self._drop(job_id)
+        job = self.store.jobs.get(job_id)
+        if not job.status.is_terminal and job.lease_owner == self.config.owner:
+            self._hold(job)
+
+    def _hand_back(self) -> None:
+        if self.held:
+            self.store.jobs.renew_lease(self.config.owner, list(self.held), _HAND_BACK_SECONDS)
 
     # -- decisions ----------------------------------------------------------------------------
 
@@ -220,7 +276,7 @@ class Engine:
         if isinstance(decision, MarkQueued):
             self._set(held, decision.steps, S.QUEUED, reason="inputs ready")
         elif isinstance(decision, Launch):
-            self._launch(held, decision.step)
+            self._start(held, decision.step)
         elif isinstance(decision, Cancel):
             self._set(held, (decision.step,), S.CANCEL_REQUESTED, reason="cancel")
             workdir = held.workdirs.get(decision.step)
@@ -235,7 +291,7 @@ class Engine:
         for decision in decisions:
             self._carry_out(decision)
 
-    def _set(self, held: _Held, steps: tuple[str, ...], status: JobStatus, *, reason: str) -> None:
+    def _set(self, held: HeldJob, steps: tuple[str, ...], status: S, *, reason: str) -> None:
         moves = [
             Move(held.child_ids[s], status, reason=reason) for s in steps if s in held.child_ids
         ]
@@ -243,89 +299,32 @@ class Engine:
         for sid in steps:
             held.statuses[sid] = status
 
-    def _launch(self, held: _Held, step_id: str) -> None:
-        step = held.plan.steps[step_id]
-        child = held.child_ids[step_id]
-        hit = None if held.plan.settings.force_rerun else self.reuse.find(step, child)
-        if hit is not None:
-            self.store.jobs.mark_reused(child, hit.job_id, reason=hit.reason, actor=ENGINE_ACTOR)
-            self.store.jobs.update(
-                child,
-                properties={
-                    "outputs": hit.outputs,
-                    "azureml.isreused": "true",
-                    "azureml.reusedrunid": hit.job_name,
-                },
-                actor=ENGINE_ACTOR,
-            )
-            held.outputs[step_id] = hit.outputs
-            held.statuses[step_id] = S.COMPLETED
-            self._feed(self.scheduler.step_ended(held.job.id, step_id, S.COMPLETED))
-            return
-        attempt = 1
-        workdir = self.workspace.home.step_workdir(self.workspace.name, step.name, attempt)
-        try:
-            spec = launch_spec(
-                step,
-                workdir,
-                held.outputs,
-                self.materializer,
-                grace=self.config.grace,
-                log_cap_bytes=self.config.log_cap_bytes,
-                notify=getattr(self.executor, "notify", None),
-                attempt=attempt,
-            )
-            spec.write()
-        except CairnError as exc:
-            self._apply(
-                [Move(child, S.FAILED, reason="launch_error", detail={"message": exc.message})]
-            )
-            held.statuses[step_id] = S.FAILED
-            self._feed(self.scheduler.step_ended(held.job.id, step_id, S.FAILED))
-            return
-        held.workdirs[step_id] = workdir
-        self.by_workdir[str(workdir)] = (held.job.id, step_id)
-        self.store.jobs.apply(
-            [Move(child, S.PREPARING, reason="launched")],
-            properties={
-                child: {
-                    "workdir": str(workdir),
-                    "attempt": attempt,
-                    "environment": step.environment.note,
-                }
-            },
-            actor=ENGINE_ACTOR,
-        )
-        held.statuses[step_id] = S.PREPARING
-        self.executor.launch(spec)
+    def _start(self, held: HeldJob, step_id: str) -> None:
+        status = self.starter.start(held, step_id)
+        if status.is_terminal:
+            self._feed(self.scheduler.step_ended(held.job.id, step_id, status))
+        else:
+            self.by_workdir[str(held.workdirs[step_id])] = (held.job.id, step_id)
 
     # -- progress ------------------------------------------------------------------------------
 
     def _on_event(self, event: ExecutorEvent) -> None:
-        if event.event == "wake":
+        found = self.by_workdir.get(event.workdir) if event.event != "wake" else None
+        held = self.held.get(found[0]) if found is not None else None
+        if found is None or held is None:
             return
-        found = self.by_workdir.get(event.workdir)
-        if found is None:
-            return
-        job_id, step_id = found
-        held = self.held.get(job_id)
-        if held is None:
-            return
+        step_id = found[1]
         if event.event == "running":
-            self._running(held, step_id, event.at)
+            self._for_job(held.job.id, partial(self._running, held, step_id, event.at))
         elif event.event == "ended":
-            self._poll_step(held, step_id)
+            self._for_job(held.job.id, partial(self._poll_step, held, step_id))
 
-    def _running(self, held: _Held, step_id: str, epoch: float) -> None:
+    def _running(self, held: HeldJob, step_id: str, epoch: float) -> None:
         moves = moves_to_running(held.child_ids[step_id], held.statuses[step_id], epoch)
         if moves:
             self._apply(moves)
             held.statuses[step_id] = S.RUNNING
             self.scheduler.step_started(held.job.id, step_id, S.RUNNING)
-
-    def _poll_active(self) -> None:
-        for job_id in list(self.held):
-            self._poll_job(job_id)
 
     def _poll_job(self, job_id: int) -> None:
         held = self.held.get(job_id)
@@ -335,37 +334,39 @@ class Engine:
             if held.statuses.get(step_id) in ACTIVE_STATUSES:
                 self._poll_step(held, step_id)
 
-    def _poll_step(self, held: _Held, step_id: str) -> None:
+    def _poll_step(self, held: HeldJob, step_id: str) -> None:
         status = held.statuses.get(step_id)
         workdir = held.workdirs.get(step_id)
         if status not in ACTIVE_STATUSES or workdir is None:
             return
         found = self.executor.poll(workdir)
         if isinstance(found, Alive):
+            if status is S.PREPARING:  # its `running` event may have gone to a dead engine
+                started = launcher_mark(workdir, "running")
+                if started is not None:
+                    self._running(held, step_id, started)
             return
-        if isinstance(found, Gone):
-            if not (workdir / PIDS).exists() and status is S.PREPARING:
-                spec_path = workdir / "spec.json"
-                if spec_path.exists():  # launched by a dead engine, never started: start it now
-                    from cairn.launcher.protocol import LaunchSpec
+        if isinstance(found, StepRecord):
+            self._ended(held, step_id, found)
+            return
+        if status is S.PREPARING and not (workdir / PIDS).exists() and (workdir / SPEC).exists():
+            # Handed to the executor by an engine that died before the launcher started.
+            self.executor.launch(LaunchSpec.from_json((workdir / SPEC).read_text()))
+            return
+        lost = StepRecord("Failed", "lost", "the step's launcher ended without a record")
+        self._ended(held, step_id, lost)
+        # Whatever the dead launcher started may still run: stop it (TERM, KILL after grace).
+        self.executor.cancel(workdir, self.config.grace)
 
-                    self.executor.launch(LaunchSpec.from_json(spec_path.read_text()))
-                    return
-            found = StepRecord(
-                status="Failed", reason="lost", message="the step's process ended without a record"
-            )
-        self._ended(held, step_id, found)
-
-    def _ended(self, held: _Held, step_id: str, record: StepRecord) -> None:
+    def _ended(self, held: HeldJob, step_id: str, record: StepRecord) -> None:
         child = held.child_ids[step_id]
         moves = moves_to_end(child, held.statuses[step_id], record)
-        self.store.jobs.apply(
-            moves, properties={child: outcome_properties(record)}, actor=ENGINE_ACTOR
-        )
+        outcome = outcome_properties(record)
+        self.store.jobs.apply(moves, properties={child: outcome}, actor=ENGINE_ACTOR)
         final = S(record.status)
         held.statuses[step_id] = final
         if final is S.COMPLETED:
-            held.outputs[step_id] = outcome_properties(record)["outputs"]
+            held.outputs[step_id] = outcome["outputs"]
         self._feed(self.scheduler.step_ended(held.job.id, step_id, final))
 
     # -- cancel and finish ---------------------------------------------------------------------
@@ -376,33 +377,26 @@ class Engine:
                 job_id = self._cancels.get_nowait()
             except queue.Empty:
                 return
-            self._cancel_job(job_id)
+            self._for_job(job_id, partial(self._cancel_job, job_id))
 
     def _check_store_cancels(self) -> None:
         for job_id in list(self.held):
             if self.store.jobs.get(job_id).status is S.CANCEL_REQUESTED:
-                self._cancel_job(job_id)
+                self._for_job(job_id, partial(self._cancel_job, job_id))
 
     def _cancel_job(self, job_id: int) -> None:
-        held = self.held.get(job_id)
-        if held is None:
+        if job_id not in self.held:
             return
         job = self.store.jobs.get(job_id)
         if job.status is S.RUNNING or job.status is S.QUEUED:
             self._apply([Move(job_id, S.CANCEL_REQUESTED, reason="cancel requested")])
         self._feed(self.scheduler.cancel_job(job_id))
 
-    def _finish(self, held: _Held, decision: FinishJob) -> None:
-        detail: dict[str, Any] | None = None
+    def _finish(self, held: HeldJob, decision: FinishJob) -> None:
+        detail = None
         if decision.root_failure is not None:
             root = self.store.jobs.get(held.child_ids[decision.root_failure])
-            detail = {
-                "root_failure": decision.root_failure,
-                "root_failure_job": root.name,
-                "reason": root.properties.get("reason"),
-                "message": root.properties.get("message"),
-                "log_tail": root.properties.get("log_tail"),
-            }
+            detail = root_failure_detail(decision.root_failure, root)
         current = self.store.jobs.get(held.job.id).status
         moves = []
         if current is S.QUEUED:
@@ -417,12 +411,6 @@ class Engine:
         for workdir in held.workdirs.values():
             self.by_workdir.pop(str(workdir), None)
         self.held.pop(held.job.id, None)
-
-    def _renew(self) -> None:
-        if self.held:
-            self.store.jobs.renew_lease(
-                self.config.owner, list(self.held), self.config.lease_seconds
-            )
 
     def _apply(self, moves: list[Move]) -> None:
         if moves:

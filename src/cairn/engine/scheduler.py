@@ -221,6 +221,22 @@ class Scheduler:
         """Drop a finished job (the loop calls this once the job's end is recorded)."""
         self._jobs.pop(job_id, None)
 
+    def drop_job(self, job_id: int) -> list[Decision]:
+        """Let go of an unfinished job that another engine took over: nothing more is decided
+        for it, and the slots its active steps held here go to the steps waiting for them (the
+        other engine counts those steps against its own slots)."""
+        job = self._jobs.pop(job_id, None)
+        if job is None:
+            return []
+        freed = [step for step in job.steps.values() if step.holds_slots]
+        for step in freed:
+            step.holds_slots = False
+            self._in_use[step.compute] = max(0, self._in_use.get(step.compute, 0) - step.slots)
+        decisions: list[Decision] = []
+        for compute in sorted({step.compute for step in freed}):
+            decisions.extend(self._fill(compute))
+        return decisions
+
     def active_steps(self, job_id: int) -> list[str]:
         job = self._jobs.get(job_id)
         return [] if job is None else [s.id for s in job.steps.values() if s.status in _ACTIVE]

@@ -1,5 +1,6 @@
 """Turning what a launcher reported into store moves: the step's statuses at the times the
-launcher saw them, and what the job record keeps of the outcome."""
+launcher saw them, and what the job record keeps of the outcome (the step's, and the parent's
+root-failure view)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from cairn.store.status import JobStatus
 
 if TYPE_CHECKING:
     from cairn.launcher.protocol import StepRecord
+    from cairn.store.records import Job
 
 S = JobStatus
 _ORDER = (S.PREPARING, S.RUNNING, S.FINALIZING)
@@ -72,4 +74,15 @@ def outcome_properties(record: StepRecord) -> dict[str, Any]:
         "reason": record.reason,
         "message": record.message or None,
         "log_tail": record.log_tail[-50:] or None,
+    }
+
+
+def root_failure_detail(step_id: str, root: Job) -> dict[str, Any]:
+    """What a failed job records of the step that failed first: the root-failure view."""
+    return {
+        "root_failure": step_id,
+        "root_failure_job": root.name,
+        "reason": root.properties.get("reason"),
+        "message": root.properties.get("message"),
+        "log_tail": root.properties.get("log_tail"),
     }

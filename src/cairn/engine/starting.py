@@ -1,0 +1,114 @@
+"""Starting a step the scheduler let through: reuse an earlier result, or write the step's folder
+and hand it to the executor — with the store writes that go with each.
+
+Owns: the order of those writes, chosen so that an engine dying between any two of them leaves
+a state the next engine completes correctly: a reuse records the outputs before it completes the
+step; a launch writes `spec.json`, then records `Preparing` with the step's folder, then asks the
+executor (a step `Preparing` with a `spec.json` but no launcher is started again by the next
+engine's poll).
+Must not: decide what runs next (the scheduler does) or wait for the step.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cairn.engine.launching import Materializer, launch_spec
+from cairn.engine.reuse import ReuseChecker
+from cairn.errors import CairnError
+from cairn.store.records import Move
+from cairn.store.status import JobStatus
+
+if TYPE_CHECKING:
+    from cairn.engine.recovery import HeldJob
+    from cairn.executors.base import Executor
+    from cairn.workspace.context import Workspace
+
+S = JobStatus
+ATTEMPT = 1
+
+
+class StepStarter:
+    def __init__(
+        self,
+        workspace: Workspace,
+        executor: Executor,
+        *,
+        actor: str,
+        grace: float,
+        log_cap_bytes: int,
+    ) -> None:
+        self.workspace = workspace
+        self.store = workspace.store
+        self.executor = executor
+        self.actor = actor
+        self.grace = grace
+        self.log_cap_bytes = log_cap_bytes
+        self.reuse = ReuseChecker(workspace)
+        self.materializer = Materializer(workspace.catalog(), workspace.home)
+
+    def refresh(self) -> None:
+        """See datastores registered since the last refresh."""
+        self.materializer = Materializer(self.workspace.catalog(), self.workspace.home)
+
+    def start(self, held: HeldJob, step_id: str) -> JobStatus:
+        """Reuse or launch the step: `Completed` (reused), `Failed` (it could not be launched)
+        or `Preparing` (handed to the executor, its folder in `held.workdirs`)."""
+        step = held.plan.steps[step_id]
+        child = held.child_ids[step_id]
+        hit = None if held.plan.settings.force_rerun else self.reuse.find(step, child)
+        if hit is not None:
+            self.store.jobs.update(
+                child,
+                properties={
+                    "outputs": hit.outputs,
+                    "azureml.isreused": "true",
+                    "azureml.reusedrunid": hit.job_name,
+                },
+                actor=self.actor,
+            )
+            self.store.jobs.mark_reused(child, hit.job_id, reason=hit.reason, actor=self.actor)
+            held.outputs[step_id] = hit.outputs
+            held.statuses[step_id] = S.COMPLETED
+            return S.COMPLETED
+        workdir = self.workspace.home.step_workdir(self.workspace.name, step.name, ATTEMPT)
+        try:
+            spec = launch_spec(
+                step,
+                workdir,
+                held.outputs,
+                self.materializer,
+                grace=self.grace,
+                log_cap_bytes=self.log_cap_bytes,
+                notify=getattr(self.executor, "notify", None),
+                attempt=ATTEMPT,
+            )
+            spec.write()
+        except (CairnError, OSError) as exc:
+            message = exc.message if isinstance(exc, CairnError) else f"cannot prepare: {exc}"
+            self.store.jobs.apply(
+                [Move(child, S.FAILED, reason="launch_error", detail={"message": message})],
+                properties={child: {"reason": "launch_error", "message": message}},
+                actor=self.actor,
+            )
+            held.statuses[step_id] = S.FAILED
+            return S.FAILED
+        self.store.jobs.apply(
+            [Move(child, S.PREPARING, reason="launched")],
+            properties={
+                child: {
+                    "workdir": str(workdir),
+                    "attempt": ATTEMPT,
+                    "environment": step.environment.note,
+                    # what an engine that died deciding to reuse the step may have left
+                    "outputs": None,
+                    "azureml.isreused": None,
+                    "azureml.reusedrunid": None,
+                }
+            },
+            actor=self.actor,
+        )
+        held.workdirs[step_id] = workdir
+        held.statuses[step_id] = S.PREPARING
+        self.executor.launch(spec)
+        return S.PREPARING
