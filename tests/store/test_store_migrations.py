@@ -87,3 +87,10 @@ def test_sqlite_write_transactions_begin_immediate(tmp_path: Path) -> None:
 def test_foreign_keys_are_enforced(backend: Engine) -> None:
     with pytest.raises(IntegrityError, match=r"(?i)foreign key"), backend.begin() as conn:
         conn.exec_driver_sql("INSERT INTO job_tags (job_id, key, value) VALUES (987654, 'k', 'v')")
+
+
+def test_the_known_head_revision_is_alembics_head() -> None:
+    from cairn.store.facade import HEAD_REVISION
+    from cairn.store.migrate import head_revision
+
+    assert head_revision() == HEAD_REVISION

@@ -1,12 +1,15 @@
 """The `cairn` command: Azure ML's `az ml` verbs for Cairn.
 
-Imports stay lazy (inside commands) so that `cairn --help` starts fast; every failure ends as one
-readable line on stderr with a hint and an exit status per error class (`--debug` shows the
-traceback). Exit statuses: 0 success, 1 failure or invalid input, 2 usage error, 3 not found.
+Imports stay lazy so that every call starts fast: a command group's module is imported, and its
+commands built, only when the command line names that group (`cairn --help` builds them all).
+Every failure ends as one readable line on stderr with a hint and an exit status per error class
+(`--debug` shows the traceback). Exit statuses: 0 success, 1 failure or invalid input, 2 usage
+error, 3 not found, 4 not allowed.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import NoReturn
@@ -14,27 +17,50 @@ from typing import NoReturn
 import typer
 
 from cairn import __version__
-from cairn.cli import component, job, server
 from cairn.cli.common import DEBUG_ENV
 
-app = typer.Typer(
-    name="cairn",
-    help=(
-        "Run Azure ML pipeline YAML on this machine, with one auditable record per job.\n\n"
-        "\b\nExamples:\n"
-        "  cairn job validate --file pipeline.yml\n"
-        "  cairn job validate -f pipeline.yml --set settings.default_compute=local -o json\n"
-        "  cairn component validate --file train.yml"
-    ),
-    no_args_is_help=True,
-    rich_markup_mode=None,
-    add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    pretty_exceptions_enable=False,
+HELP = (
+    "Run Azure ML pipeline YAML on this machine, with one auditable record per job.\n\n"
+    "\b\nExamples:\n"
+    "  cairn job create --file pipeline.yml --stream\n"
+    "  cairn job validate -f pipeline.yml --set settings.default_compute=local -o json\n"
+    '  cairn job list --query "[].name" -o tsv\n'
+    "  cairn component create --file train.yml\n"
+    "  cairn compute create --file cpu-cluster.yml"
 )
-app.add_typer(job.app, name="job")
-app.add_typer(component.app, name="component")
-app.add_typer(server.app, name="server")
+
+GROUPS: dict[str, tuple[str, str]] = {
+    "job": ("cairn.cli.job", "app"),
+    "component": ("cairn.cli.component", "app"),
+    "data": ("cairn.cli.assets", "data_app"),
+    "environment": ("cairn.cli.assets", "environment_app"),
+    "model": ("cairn.cli.assets", "model_app"),
+    "compute": ("cairn.cli.compute", "app"),
+    "datastore": ("cairn.cli.datastore", "app"),
+    "workspace": ("cairn.cli.workspace", "app"),
+    "server": ("cairn.cli.server", "app"),
+}
+"""Command groups, in the order `cairn --help` lists them: the module and its Typer app."""
+
+
+def build(argv: list[str]) -> typer.Typer:
+    """The `cairn` app with the group `argv` names, or with every group."""
+    app = typer.Typer(
+        name="cairn",
+        help=HELP,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        add_completion=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+        pretty_exceptions_enable=False,
+    )
+    app.callback()(root)
+    named = next((a for a in argv if not a.startswith("-")), None)
+    groups = [named] if named in GROUPS else [] if "--version" in argv else list(GROUPS)
+    for group in groups:
+        module, attribute = GROUPS[group]
+        app.add_typer(getattr(importlib.import_module(module), attribute), name=group)
+    return app
 
 
 def _version(value: bool) -> None:
@@ -43,7 +69,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
@@ -54,11 +79,14 @@ def root(
 
 def main() -> NoReturn:
     """Entry point of the console script."""
+    from cairn.cli.params import install
+
+    install()
     debug = "--debug" in sys.argv[1:] or os.environ.get(DEBUG_ENV) == "1"
     if "--debug" in sys.argv[1:]:
         os.environ[DEBUG_ENV] = "1"
     try:
-        status = app(standalone_mode=False)
+        status = build(sys.argv[1:])(standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:

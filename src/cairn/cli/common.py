@@ -91,11 +91,16 @@ def to_tsv(data: Any) -> str:
     if data is None:
         return ""
     if isinstance(data, list):
-        return "".join(to_tsv(item) for item in data)
-    if isinstance(data, dict):
-        values = [v for v in data.values() if not isinstance(v, dict | list)]
-        return "\t".join(_scalar(v) for v in values) + "\n"
-    return _scalar(data) + "\n"
+        return "".join(_row(item) for item in data)
+    return _row(data)
+
+
+def _row(item: Any) -> str:
+    """One line: a mapping's or a list's scalar values, tab-separated (nested values dropped)."""
+    if isinstance(item, dict | list):
+        values = item.values() if isinstance(item, dict) else item
+        return "\t".join(_scalar(v) for v in values if not isinstance(v, dict | list)) + "\n"
+    return _scalar(item) + "\n"
 
 
 def _scalar(value: Any) -> str:
@@ -108,8 +113,13 @@ def _scalar(value: Any) -> str:
 
 def render_error(exc: BaseException, *, debug: bool) -> int:
     """Print one readable line (and the traceback with --debug); return the exit status."""
+    from typer._click.exceptions import NoArgsIsHelpError
+
     from cairn.errors import CairnError
 
+    if isinstance(exc, NoArgsIsHelpError):  # `cairn` or `cairn job` alone: the help, as click
+        sys.stderr.write(exc.format_message() + "\n")
+        return 2
     usage = _usage_error(exc)
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
@@ -121,13 +131,43 @@ def render_error(exc: BaseException, *, debug: bool) -> int:
         return 2
     if isinstance(exc, CairnError):
         sys.stderr.write(f"error: {exc.message}\n")
-        if exc.hint:
-            sys.stderr.write(f"hint: {exc.hint}\n")
+        hint = exc.hint or default_hint(exc, sys.argv[1:])
+        if hint:
+            sys.stderr.write(f"hint: {hint}\n")
         return exc.exit_code
     sys.stderr.write(f"internal error: {type(exc).__name__}: {exc}\n")
     if not debug:
         sys.stderr.write("hint: run again with --debug to see the traceback, and report it\n")
     return 1
+
+
+_LISTS = {
+    "job": "cairn job list",
+    "component": "cairn component list",
+    "data": "cairn data list",
+    "environment": "cairn environment list",
+    "model": "cairn model list",
+    "compute": "cairn compute list",
+    "datastore": "cairn datastore list",
+    "workspace": "cairn workspace list",
+}
+
+
+def default_hint(exc: BaseException, argv: list[str]) -> str | None:
+    """A hint for errors raised without one, from the error's class and the command group."""
+    from cairn.errors import Conflict, NotFound, Unauthenticated
+
+    group = next((a for a in argv if not a.startswith("-")), "")
+    if isinstance(exc, NotFound):
+        listing = _LISTS.get(group)
+        if listing is None:
+            return "check the name and the workspace (-w)"
+        return f"check the name and the workspace (-w); `{listing}` shows what exists"
+    if isinstance(exc, Conflict):
+        return f"`{_LISTS[group]}` shows what exists now" if group in _LISTS else None
+    if isinstance(exc, Unauthenticated):
+        return "the token does not match the server's; check CAIRN_TOKEN or the home's run/token"
+    return None
 
 
 def _usage_error(exc: BaseException) -> tuple[str, str | None] | None:
@@ -158,6 +198,14 @@ SubscriptionOption = Annotated[
     str | None,
     typer.Option("--subscription", help="Accepted for Azure runbooks; ignored.", hidden=True),
 ]
+
+
+def confirm_delete(what: str, yes: bool) -> None:
+    """Ask before deleting, as `az` does, unless --yes or nobody is at a terminal to answer."""
+    if yes or not sys.stdin.isatty():
+        return
+    if not typer.confirm(f"Delete {what}?", default=False, err=True):
+        raise typer.Exit(1)
 
 
 def client(

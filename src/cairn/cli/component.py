@@ -1,4 +1,5 @@
-"""`cairn component …`: the `az ml component` verbs."""
+"""`cairn component …`: the `az ml component` verbs — `validate` here, the asset verbs (create,
+show, list, archive, restore) from `assets.py`."""
 
 from __future__ import annotations
 
@@ -7,10 +8,13 @@ from typing import Annotated
 
 import typer
 
+from cairn.cli.assets import GROUPS, add_asset_verbs
 from cairn.cli.common import DebugOption, OutputFormat, OutputOption, QueryOption, SetOption
 
 app = typer.Typer(
-    help="Validate and register components (`az ml component`).", no_args_is_help=True
+    help="Validate and register components (`az ml component`).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 
 FileOption = Annotated[
@@ -40,3 +44,6 @@ def validate(
     check_file(file)
     report = validate_component_file(file, overrides=set_ or [])
     raise typer.Exit(print_report(report, output, query))
+
+
+add_asset_verbs(app, GROUPS["component"])

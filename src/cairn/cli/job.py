@@ -106,18 +106,21 @@ def create(
       cairn job create -f pipeline.yml --set inputs.epochs=20 --query name -o tsv
       run_id=$(cairn job create -f pipeline.yml --query name -o tsv)
     """
+    from cairn.cli.progress import upload_progress
     from cairn.cli.validation import check_file
 
     check_file(file)
     api = client(workspace, resource_group, subscription)
-    job = api.create_job(
-        file,
-        overrides=set_ or [],
-        name=name,
-        experiment_name=experiment_name,
-        display_name=display_name,
-        force_rerun=force_rerun,
-    )
+    with upload_progress(file.name) as progress:
+        job = api.create_job(
+            file,
+            overrides=set_ or [],
+            name=name,
+            experiment_name=experiment_name,
+            display_name=display_name,
+            force_rerun=force_rerun,
+            progress=progress,
+        )
     _warn(job.pop("warnings", []))
     if web:
         _web(job)
@@ -295,24 +298,41 @@ def download(
 def archive(
     name: NameOption,
     workspace: WorkspaceOption = "default",
+    resource_group: ResourceGroupOption = None,
+    subscription: SubscriptionOption = None,
     output: OutputOption = OutputFormat.json,
     query: QueryOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """Archive a finished job: it no longer appears in `job list` (see `--include-archived`)."""
-    emit(client(workspace).archive_job(name, True), output, query)
+    """Archive a finished job: it no longer appears in `job list` (see `--include-archived`).
+
+    \b
+    Examples:
+      cairn job archive --name brave_river_4x7k2m9q
+      cairn job list --archived-only --query "[].name" -o tsv
+    """
+    api = client(workspace, resource_group, subscription)
+    emit(api.archive_job(name, True), output, query)
 
 
 @app.command("restore")
 def restore(
     name: NameOption,
     workspace: WorkspaceOption = "default",
+    resource_group: ResourceGroupOption = None,
+    subscription: SubscriptionOption = None,
     output: OutputOption = OutputFormat.json,
     query: QueryOption = None,
     debug: DebugOption = False,
 ) -> None:
-    """Restore an archived job."""
-    emit(client(workspace).archive_job(name, False), output, query)
+    """Restore an archived job: it appears in `job list` again.
+
+    \b
+    Examples:
+      cairn job restore --name brave_river_4x7k2m9q
+    """
+    api = client(workspace, resource_group, subscription)
+    emit(api.archive_job(name, False), output, query)
 
 
 def _warn(warnings: list[dict[str, Any]]) -> None:

@@ -1,19 +1,20 @@
-"""`Client`: typed calls to a Cairn server over HTTP (httpx). Errors come back as the same
-`CairnError` classes the server raised; an unreachable server is a `ServerUnavailable`."""
+"""`Client`: typed calls to a Cairn server over HTTP. Errors come back as the same `CairnError`
+classes the server raised; an unreachable server is a `ServerUnavailable`."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
-import httpx
-
-from cairn.errors import CairnError, ServerUnavailable
+from cairn.client.transport import Response, Transport
+from cairn.errors import CairnError, InvalidSpec
 from cairn.workspace.validity import require_valid
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
+    from typing import BinaryIO
 
     from cairn.data.stat_cache import StatCache
 
@@ -28,14 +29,15 @@ class Client:
         timeout: float = 60.0,
         cache: StatCache | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
         self.workspace = workspace
         self.cache = cache
-        self._http = httpx.Client(
-            base_url=self.base_url + "/api/v1",
-            headers={"Authorization": f"Bearer {token}"},
+        self._http = Transport(
+            base_url,
+            prefix="/api/v1",
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
             timeout=timeout,
         )
+        self.base_url = self._http.base_url
 
     def close(self) -> None:
         self._http.close()
@@ -49,49 +51,51 @@ class Client:
     # -- plumbing -----------------------------------------------------------------------------
 
     def _ws(self, path: str = "") -> str:
-        return f"/workspaces/{self.workspace}{path}"
+        return f"/workspaces/{_q(self.workspace)}{path}"
 
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = self._http.request(method, path, **kwargs)
-        except httpx.TransportError as exc:
-            raise ServerUnavailable(
-                f"cannot reach the Cairn server at {self.base_url}: {exc}",
-                hint="`cairn server status` says whether it runs; `cairn server start` starts it",
-            ) from exc
-        if response.status_code >= 400:
+    def request(self, method: str, path: str, **kwargs: Any) -> Response:
+        """One call; `kwargs` as `Transport.request` (params, json_body, content, size, timeout)."""
+        response = self._http.request(method, path, **kwargs)
+        if response.status >= 400:
             raise _error(response)
         return response
 
     def get(self, path: str, **params: Any) -> Any:
-        return self.request(
-            "GET", path, params={k: v for k, v in params.items() if v is not None}
-        ).json()
+        return self.request("GET", path, params=params).json()
 
     def post(self, path: str, body: Any = None, **params: Any) -> Any:
-        response = self.request(
-            "POST", path, json=body, params={k: v for k, v in params.items() if v is not None}
-        )
-        return response.json() if response.content else None
+        return self.request("POST", path, json_body=body, params=params).json()
 
     # -- uploads ------------------------------------------------------------------------------
 
     def upload_document(
-        self, file: Path, report: Any, progress: Callable[[int, int], None] | None = None
+        self,
+        file: Path,
+        report: Any,
+        progress: Callable[[int, int], None] | None = None,
+        *,
+        references: bool = True,
     ) -> dict[str, Any]:
-        """Send the files a validated document refers to (only those the server lacks); returns
-        the manifest part of a create request."""
+        """Send a validated document and the files it refers to (only those the server lacks;
+        only the document itself when `references` is False); returns the manifest part of a
+        create request. `progress(sent_bytes, total_bytes)` is called as the bytes go out."""
         from cairn.client.manifest import build_manifest
 
-        manifest = build_manifest(file, report, self.cache)
+        manifest = build_manifest(file, report, self.cache, references)
         missing = self.post("/blobs/missing", {"hashes": sorted(set(manifest.files.values()))})[
             "missing"
         ]
-        for done, content_hash in enumerate(missing, 1):
+        sizes = {h: manifest.sources[h].stat().st_size for h in missing}
+        meter = _Meter(sum(sizes.values()), progress)
+        for content_hash in missing:
             with manifest.sources[content_hash].open("rb") as handle:
-                self.request("PUT", f"/blobs/{content_hash}", content=handle)
-            if progress is not None:
-                progress(done, len(missing))
+                self.request(
+                    "PUT",
+                    f"/blobs/{_q(content_hash)}",
+                    content=meter.reader(handle),
+                    size=sizes[content_hash],
+                    timeout=600.0,
+                )
         return {"files": manifest.files, "entry": manifest.entry}
 
     # -- jobs ---------------------------------------------------------------------------------
@@ -127,7 +131,7 @@ class Client:
         return result
 
     def show_job(self, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.get(self._ws(f"/jobs/{name}"))
+        result: dict[str, Any] = self.get(self._ws(f"/jobs/{_q(name)}"))
         return result
 
     def list_jobs(self, **filters: Any) -> dict[str, Any]:
@@ -136,66 +140,57 @@ class Client:
 
     def wait_job(self, name: str, timeout: float = 30.0) -> dict[str, Any]:
         result: dict[str, Any] = self.request(
-            "GET", self._ws(f"/jobs/{name}/wait"), params={"timeout": timeout}, timeout=timeout + 30
+            "GET",
+            self._ws(f"/jobs/{_q(name)}/wait"),
+            params={"timeout": timeout},
+            timeout=timeout + 30,
         ).json()
         return result
 
     def cancel_job(self, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.post(self._ws(f"/jobs/{name}/cancel"))
+        result: dict[str, Any] = self.post(self._ws(f"/jobs/{_q(name)}/cancel"))
         return result
 
     def archive_job(self, name: str, archived: bool = True) -> dict[str, Any]:
         verb = "archive" if archived else "restore"
-        result: dict[str, Any] = self.post(self._ws(f"/jobs/{name}/{verb}"))
+        result: dict[str, Any] = self.post(self._ws(f"/jobs/{_q(name)}/{verb}"))
         return result
 
     def job_logs(self, name: str, step: str | None = None) -> str:
         return self.request(
-            "GET", self._ws(f"/jobs/{name}/logs"), params={"step": step} if step else {}
+            "GET", self._ws(f"/jobs/{_q(name)}/logs"), params={"step": step} if step else {}
         ).text
 
     def follow_job(
         self, name: str, step: str | None = None
     ) -> Iterator[tuple[str, dict[str, Any]]]:
         """Server-sent events of a job: ("status", …), ("log", {step, line}), ("end", …)."""
-        params: dict[str, Any] = {"follow": "true"}
-        if step:
-            params["step"] = step
-        try:
-            with self._http.stream(
-                "GET", self._ws(f"/jobs/{name}/logs"), params=params, timeout=None
-            ) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    raise _error(response)
-                event = "message"
-                for line in response.iter_lines():
-                    if line.startswith("event: "):
-                        event = line[len("event: ") :]
-                    elif line.startswith("data: "):
-                        yield event, json.loads(line[len("data: ") :])
-        except httpx.TransportError as exc:
-            raise ServerUnavailable(f"lost the connection to {self.base_url}: {exc}") from exc
+
+        params = {"follow": True, "step": step}
+        with self._http.stream(
+            "GET", self._ws(f"/jobs/{_q(name)}/logs"), params=params
+        ) as response:
+            if response.status >= 400:
+                raise _error(response.read())
+            event = "message"
+            for line in response.iter_lines():
+                if line.startswith("event: "):
+                    event = line[len("event: ") :]
+                elif line.startswith("data: "):
+                    yield event, json.loads(line[len("data: ") :])
 
     def download_job(
         self, name: str, target: Path, *, output_name: str | None = None, include_all: bool = False
     ) -> Path:
-        params: dict[str, Any] = {"all": "true" if include_all else "false"}
-        if output_name:
-            params["output_name"] = output_name
+        params = {"all": include_all, "output_name": output_name or None}
         target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with self._http.stream(
-                "GET", self._ws(f"/jobs/{name}/download"), params=params, timeout=None
-            ) as response:
-                if response.status_code >= 400:
-                    response.read()
-                    raise _error(response)
-                with target.open("wb") as handle:
-                    for chunk in response.iter_bytes():
-                        handle.write(chunk)
-        except httpx.TransportError as exc:
-            raise ServerUnavailable(f"lost the connection to {self.base_url}: {exc}") from exc
+        path = self._ws(f"/jobs/{_q(name)}/download")
+        with self._http.stream("GET", path, params=params) as response:
+            if response.status >= 400:
+                raise _error(response.read())
+            with target.open("wb") as handle:
+                for chunk in response.iter_bytes():
+                    handle.write(chunk)
         return target
 
     # -- assets, computes, datastores, workspaces -----------------------------------------------
@@ -208,7 +203,10 @@ class Client:
         name: str | None = None,
         version: str | None = None,
         overrides: Sequence[str] = (),
+        progress: Callable[[int, int], None] | None = None,
     ) -> dict[str, Any]:
+        """Register a new version of an asset (`kind`: components, data, environments, models)
+        from its YAML file; local files it names are uploaded first."""
         from cairn.spec import documents
         from cairn.spec.validate import validate_asset_file, validate_component_file
 
@@ -221,7 +219,8 @@ class Client:
                 "models": documents.MODEL,
             }[kind]
             report = validate_asset_file(file, overrides, kind=wanted)
-        body = self.upload_document(file, report)
+        _require_valid(report, "component" if kind == "components" else kind.removesuffix("s"))
+        body = self.upload_document(file, report, progress)
         body.update(name=name, version=version, set=list(overrides))
         result: dict[str, Any] = self.post(self._ws(f"/{kind}"), body)
         return result
@@ -237,7 +236,9 @@ class Client:
     def show_asset(
         self, kind: str, name: str, version: str | None = None, label: str | None = None
     ) -> dict[str, Any]:
-        result: dict[str, Any] = self.get(self._ws(f"/{kind}/{name}"), version=version, label=label)
+        result: dict[str, Any] = self.get(
+            self._ws(f"/{kind}/{_q(name)}"), version=version, label=label
+        )
         return result
 
     def archive_asset(
@@ -245,7 +246,7 @@ class Client:
     ) -> list[dict[str, Any]]:
         verb = "archive" if archived else "restore"
         result: list[dict[str, Any]] = self.post(
-            self._ws(f"/{kind}/{name}/{verb}"), version=version
+            self._ws(f"/{kind}/{_q(name)}/{verb}"), version=version
         )
         return result
 
@@ -264,7 +265,7 @@ class Client:
             from cairn.spec.validate import validate_asset_file
 
             report = validate_asset_file(file, overrides, kind=documents.COMPUTE)
-            require_valid(report, "compute")
+            _require_valid(report, "compute")
             body["manifest"] = {**self.upload_document(file, report), "set": list(overrides)}
         result: dict[str, Any] = self.post(self._ws("/computes"), body)
         return result
@@ -274,8 +275,14 @@ class Client:
         from cairn.spec.validate import validate_asset_file
 
         report = validate_asset_file(file, overrides, kind=documents.DATASTORE)
-        require_valid(report, "datastore")
-        body = {**self.upload_document(file, report), "set": list(overrides)}
+        _require_valid(report, "datastore")
+        # A local datastore is a place, not content: send its folder's absolute path (as the
+        # file means it, relative to the file) rather than a copy of what is in it.
+        located = _local_datastore_path(file, report.entity)
+        body = {
+            **self.upload_document(file, report, references=located is None),
+            "set": [*overrides, *([f"path={json.dumps(str(located))}"] if located else [])],
+        }
         result: dict[str, Any] = self.post(self._ws("/datastores"), body)
         return result
 
@@ -284,18 +291,18 @@ class Client:
         return result
 
     def resource(self, kind: str, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.get(self._ws(f"/{kind}/{name}"))
+        result: dict[str, Any] = self.get(self._ws(f"/{kind}/{_q(name)}"))
         return result
 
     def delete_resource(self, kind: str, name: str) -> None:
-        self.request("DELETE", self._ws(f"/{kind}/{name}"))
+        self.request("DELETE", self._ws(f"/{kind}/{_q(name)}"))
 
     def workspaces(self) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self.get("/workspaces")
         return result
 
     def show_workspace(self, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self.get(f"/workspaces/{name}")
+        result: dict[str, Any] = self.get(f"/workspaces/{_q(name)}")
         return result
 
     def create_workspace(self, name: str, description: str | None = None) -> dict[str, Any]:
@@ -309,11 +316,70 @@ class Client:
         return result
 
 
-def _error(response: httpx.Response) -> CairnError:
+def _local_datastore_path(file: Path, entity: Any) -> Path | None:
+    path = getattr(entity, "path", None)
+    if getattr(entity, "type", None) != "local" or not isinstance(path, str):
+        return None
+    folder = Path(path).expanduser()
+    return folder if folder.is_absolute() else (file.resolve().parent / folder).resolve()
+
+
+def _q(segment: str) -> str:
+    """A name as one path segment: `/`, `?`, `#` and spaces cannot reshape the URL."""
+    return quote(segment, safe="")
+
+
+def _require_valid(report: Any, what: str) -> None:
+    """`require_valid`, with a hint that names a command that exists for `what`."""
+    try:
+        require_valid(report, what)
+    except InvalidSpec as exc:
+        if what not in ("job", "component"):
+            exc.hint = f"fix the problems listed above in {report.file}"
+        raise
+
+
+def _error(response: Response) -> CairnError:
     try:
         payload = response.json()
     except ValueError:
-        payload = {"code": "internal_error", "message": response.text or response.reason_phrase}
+        payload = {"code": "internal_error", "message": response.text or response.reason}
     if not isinstance(payload, dict) or "code" not in payload:
-        payload = {"code": "internal_error", "message": f"HTTP {response.status_code}"}
+        payload = {"code": "internal_error", "message": f"HTTP {response.status}"}
     return CairnError.from_payload(payload)
+
+
+class _Meter:
+    """Counts bytes as uploads read them and reports them to a progress callback."""
+
+    def __init__(self, total: int, progress: Callable[[int, int], None] | None) -> None:
+        self.total = total
+        self.sent = 0
+        self.progress = progress
+
+    def reader(self, handle: BinaryIO) -> BinaryIO:
+        if self.progress is None:
+            return handle
+        return _CountingReader(handle, self)  # type: ignore[return-value]
+
+    def add(self, count: int) -> None:
+        self.sent += count
+        if self.progress is not None and count:
+            self.progress(self.sent, self.total)
+
+
+class _CountingReader:
+    def __init__(self, handle: BinaryIO, meter: _Meter) -> None:
+        self._handle = handle
+        self._meter = meter
+        self._start = meter.sent
+
+    def read(self, size: int = -1) -> bytes:
+        block = self._handle.read(size)
+        self._meter.add(len(block))
+        return block
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        # A retried upload starts over: take back what this file had counted.
+        self._meter.sent = self._start
+        return self._handle.seek(offset, whence)

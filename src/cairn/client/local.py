@@ -13,7 +13,6 @@ import contextlib
 import fcntl
 import os
 import signal
-import subprocess
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -69,24 +68,39 @@ def start_server(home: Home) -> dict[str, Any]:
         if info is not None:
             return info
         stop_server(home)
-        log = (home.logs / "server.log").open("ab")
-        process = subprocess.Popen(
+        return _wait_until_up(home, _spawn(home))
+
+
+def _spawn(home: Home) -> int:
+    """Start `python -m cairn.server` in a session of its own, its output in the home's log.
+
+    `posix_spawn` rather than `subprocess.Popen`: the server outlives this process by design,
+    and a `Popen` that is never waited for is reported as a leak when it is collected.
+    """
+    log = os.open(home.logs / "server.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    try:
+        return os.posix_spawn(
+            sys.executable,
             [sys.executable, "-m", "cairn.server", "--home", str(home.root)],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            start_new_session=True,
-            close_fds=True,
+            dict(os.environ),
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, devnull, 0),
+                (os.POSIX_SPAWN_DUP2, log, 1),
+                (os.POSIX_SPAWN_DUP2, log, 2),
+            ],
+            setsid=True,
         )
-        log.close()
-        return _wait_until_up(home, process)
+    finally:
+        os.close(log)
+        os.close(devnull)
 
 
 def stop_server(home: Home, timeout: float = 15.0) -> bool:
     """Stop the home's server if one runs (any version); True if one was stopped."""
     info = read_server_file(home)
     pid = info.get("pid") if info else None
-    if not isinstance(pid, int) or not _alive(pid):
+    if not isinstance(pid, int) or not _alive(pid) or not _is_cairn(pid):
         (home.run / SERVER_FILE).unlink(missing_ok=True)
         return False
     os.kill(pid, signal.SIGTERM)
@@ -95,20 +109,23 @@ def stop_server(home: Home, timeout: float = 15.0) -> bool:
         time.sleep(0.05)
     if _alive(pid):
         os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reap it when this process started it
     (home.run / SERVER_FILE).unlink(missing_ok=True)
     return True
 
 
-def _wait_until_up(home: Home, process: subprocess.Popen[bytes]) -> dict[str, Any]:
+def _wait_until_up(home: Home, pid: int) -> dict[str, Any]:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        ended, status = os.waitpid(pid, os.WNOHANG)
+        if ended:
             raise ServerUnavailable(
-                f"the Cairn server exited at start (status {process.returncode})",
+                f"the Cairn server exited at start (status {os.waitstatus_to_exitcode(status)})",
                 hint=f"see its log: {home.logs / 'server.log'}",
             )
         info = read_server_file(home)
-        if info is not None and info.get("pid") == process.pid:
+        if info is not None and info.get("pid") == pid:
             token = read_token(home)
             if token is not None and _answers(str(info["url"]), token):
                 return info
@@ -120,15 +137,12 @@ def _wait_until_up(home: Home, process: subprocess.Popen[bytes]) -> dict[str, An
 
 
 def _answers(url: str, token: str) -> bool:
-    import httpx
-
-    try:
-        response = httpx.get(
-            f"{url}/api/v1/health", headers={"Authorization": f"Bearer {token}"}, timeout=2
-        )
-    except httpx.TransportError:
-        return False
-    return response.status_code == 200
+    with Client(url, token, timeout=2) as probe:
+        try:
+            probe.health()
+        except ServerUnavailable:
+            return False
+    return True
 
 
 def _alive(pid: Any) -> bool:
@@ -141,6 +155,18 @@ def _alive(pid: Any) -> bool:
     except PermissionError:
         return True
     return _not_zombie(pid)
+
+
+def _is_cairn(pid: int) -> bool:
+    """Whether `pid` still runs Cairn: a stale `server.json` may name a pid the system has since
+    given to an unrelated process, which must not be signalled. Unknown (no /proc): yes."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:  # noqa: PTH123 - a /proc file
+            return b"cairn" in handle.read()
+    except FileNotFoundError:
+        return not os.path.isdir("/proc/self")  # noqa: PTH112 - /proc, not a project path
+    except OSError:
+        return True
 
 
 def _not_zombie(pid: int) -> bool:

@@ -33,10 +33,12 @@ def _keep(rel: str, is_dir: bool) -> bool:
 
 
 def build_manifest(
-    file: Path, report: ValidationReport, cache: StatCache | None = None
+    file: Path, report: ValidationReport, cache: StatCache | None = None, references: bool = True
 ) -> Manifest:
+    """The document and, unless `references` is False, every file or folder it names."""
     document = file.resolve()
-    paths = [document, *(p for p in referenced_paths(report) if p != document)]
+    named = referenced_paths(report) if references else []
+    paths = [document, *(p for p in named if p != document)]
     root = Path(os.path.commonpath([p if p.is_dir() else p.parent for p in paths]))
     manifest = Manifest(root=root, entry=document.relative_to(root).as_posix())
     for path in paths:

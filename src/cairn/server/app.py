@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from cairn import __version__
 from cairn.server import errors
+from cairn.server.auth import TokenGate
 from cairn.server.routes import assets, blobs, health, jobs, resources, workspaces
 from cairn.server.state import ServerState
 
@@ -23,7 +24,7 @@ API = "/api/v1"
 def create_app(settings: ServerSettings, state: ServerState | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.cairn.start_engine()
+        app.state.cairn.start_engines()
         try:
             yield
         finally:
@@ -39,14 +40,22 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
         redoc_url=None,
     )
     app.state.cairn = state or ServerState.open(settings)
+    app.add_middleware(
+        TokenGate,
+        prefix=API,
+        token=app.state.cairn.settings.token,
+        public=frozenset({f"{API}/openapi.json", f"{API}/docs", f"{API}/docs/oauth2-redirect"}),
+    )
     errors.install(app)
+    # Starlette matches routes in order and ignores path patterns when matching: the fixed
+    # `/workspaces/{name}/computes|datastores|jobs` routes must come before assets' `/{kind}`.
     for router in (
         health.router,
         workspaces.router,
         blobs.router,
         jobs.router,
-        assets.router,
         resources.router,
+        assets.router,
     ):
         app.include_router(router, prefix=API)
     return app

@@ -53,6 +53,7 @@ class BlobStore:
         cleaned = {clean_relative(path): content for path, content in files.items()}
         if "" in cleaned:
             raise UsageError("a manifest path cannot be empty")
+        _check_no_file_is_a_folder(cleaned)
         key = blake3.blake3(json.dumps(sorted(cleaned.items())).encode()).hexdigest()
         folder = self.staging / key
         if folder.is_dir():
@@ -79,6 +80,17 @@ class BlobStore:
             if not folder.is_dir():
                 raise
         return folder
+
+
+def _check_no_file_is_a_folder(paths: Iterable[str]) -> None:
+    """A manifest cannot name `a` as a file and also `a/b` (which makes `a` a folder)."""
+    files = set(paths)
+    for path in files:
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            parent = "/".join(parts[:depth])
+            if parent in files:
+                raise UsageError(f"the manifest names {parent!r} both as a file and as a folder")
 
 
 class BlobWriter:

@@ -79,7 +79,7 @@ def job_detail(
         }
     )
     if plan is not None:
-        out["inputs"] = plan.get("inputs", {})
+        out["inputs"] = {k: input_view(v) for k, v in dict(plan.get("inputs") or {}).items()}
         out["outputs"] = plan.get("outputs", {})
         out["settings"] = plan.get("settings", {})
     if job.type != "pipeline":
@@ -95,6 +95,28 @@ def job_detail(
             for child in children
         }
     return out
+
+
+def input_view(source: Any) -> Any:
+    """An input as `az ml job show` prints it: a literal as its value, data as type/mode/path."""
+    if not isinstance(source, dict):
+        return source
+    kind = source.get("kind")
+    if kind == "literal":
+        return source.get("value")
+    if kind == "step_output":
+        path = f"${{{{parent.jobs.{source.get('step')}.outputs.{source.get('output')}}}}}"
+        return {"type": source.get("type"), "mode": source.get("mode"), "path": path}
+    if kind == "data":
+        shown = {
+            "type": source.get("type"),
+            "mode": source.get("mode"),
+            "path": f"azureml:{source['asset']}" if source.get("asset") else source.get("uri"),
+            "uri": source.get("uri"),
+            "content_hash": source.get("content_hash"),
+        }
+        return {k: v for k, v in shown.items() if v is not None}
+    return source
 
 
 def _child(child: Job, step: dict[str, Any] | None, events: Sequence[JobEvent]) -> dict[str, Any]:
@@ -149,6 +171,7 @@ def compute_view(compute: Compute) -> dict[str, Any]:
         "type": compute.type,
         "max_instances": compute.max_instances,
         "spec": dict(compute.spec),
+        "builtin": False,
         "creation_context": {
             "created_at": _time(compute.created_at),
             "created_by": compute.created_by,

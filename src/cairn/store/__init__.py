@@ -6,6 +6,8 @@ callers use the Protocols in `cairn.store.interfaces` and the records in `cairn.
 ORM rows never leave this package. Start with `open_store(url)`.
 """
 
+from typing import Any
+
 from cairn.store.db import Clock, Database, make_engine, sqlite_url
 from cairn.store.facade import DEFAULT_WORKSPACE, Store, open_store
 from cairn.store.interfaces import (
@@ -17,7 +19,6 @@ from cairn.store.interfaces import (
     MetricStore,
     WorkspaceStore,
 )
-from cairn.store.migrate import upgrade
 from cairn.store.records import (
     Asset,
     AssetKind,
@@ -45,6 +46,14 @@ from cairn.store.status import (
     JobStatus,
     StaleStatus,
 )
+
+
+def upgrade(target: Any, revision: str = "head") -> None:
+    """Migrate a database (see `cairn.store.migrate.upgrade`; imported on use, with Alembic)."""
+    from cairn.store.migrate import upgrade as run
+
+    run(target, revision)
+
 
 __all__ = [
     "ACTIVE_STATUSES",

@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import SQLAlchemyError
 
 from cairn.store.db import Clock, Database, make_engine, utc_now
 from cairn.store.interfaces import (
@@ -23,7 +24,6 @@ from cairn.store.interfaces import (
     MetricStore,
     WorkspaceStore,
 )
-from cairn.store.migrate import upgrade
 from cairn.store.names import NameGenerator, job_name
 from cairn.store.sql.assets import SqlAssetStore
 from cairn.store.sql.audit import SqlAuditStore
@@ -53,6 +53,20 @@ class Store:
         self.database.dispose()
 
 
+HEAD_REVISION = "0001"
+"""The newest migration; a test keeps it equal to Alembic's head. Knowing it here lets a process
+skip importing Alembic (a fifth of a second) whenever the database is already current."""
+
+
+def at_head(engine: Engine) -> bool:
+    try:
+        with engine.connect() as connection:
+            current = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:
+        return False
+    return current == HEAD_REVISION
+
+
 def open_store(
     target: str | URL | Engine,
     *,
@@ -69,7 +83,9 @@ def open_store(
     engine = (
         target if isinstance(target, Engine) else make_engine(target, connect_args=connect_args)
     )
-    if migrate:
+    if migrate and not at_head(engine):
+        from cairn.store.migrate import upgrade  # Alembic loads only when a migration is due
+
         upgrade(engine)
     db = Database(engine, clock)
     workspace_ids: dict[str, int] = {}

@@ -55,8 +55,9 @@ def create_job(body: JobCreate, server: State, workspace: WorkspaceDep) -> dict[
         default_experiment_name=body.default_experiment_name,
         source=dict(body.source) or None,
     )
-    if server.engine is not None:
-        server.engine.wake()
+    engine = server.engine_for(workspace.name)
+    if engine is not None:
+        engine.wake()
     detail = _detail(server, workspace, submission.job.name)
     detail["warnings"] = [d.to_dict() for d in submission.report.diagnostics.warnings]
     return detail
@@ -65,13 +66,15 @@ def create_job(body: JobCreate, server: State, workspace: WorkspaceDep) -> dict[
 @router.get("", dependencies=[require(Permission.READ)])
 def list_jobs(
     workspace: WorkspaceDep,
-    max_results: Annotated[int, Query(ge=1, le=10_000)] = 50,
+    max_results: Annotated[int, Query(ge=1, le=1000)] = 50,
     status: Annotated[list[JobStatus] | None, Query()] = None,
     experiment_name: str | None = None,
     tag: Annotated[list[str] | None, Query(description="key or key=value")] = None,
     parent_job_name: str | None = None,
     archived: Annotated[str, Query(pattern="^(exclude|only|include)$")] = "exclude",
-    cursor: str | None = None,
+    cursor: Annotated[
+        str | None, Query(pattern=r"^j[0-9]{1,18}$", description="a `next_cursor`, unchanged")
+    ] = None,
 ) -> dict[str, Any]:
     store = workspace.store
     tags: dict[str, str | None] = {}
@@ -139,8 +142,9 @@ def cancel_job(job_name: str, server: State, workspace: WorkspaceDep) -> dict[st
         store.jobs.transition(
             job.id, JobStatus.CANCEL_REQUESTED, reason="cancel requested", actor=workspace.actor
         )
-    if server.engine is not None:
-        server.engine.request_cancel(job.id)
+    engine = server.engine_for(workspace.name)
+    if engine is not None:
+        engine.request_cancel(job.id)
     return views.job_summary(store.jobs.get(job.id))
 
 

@@ -81,14 +81,23 @@ def create_datastore(body: Manifest, server: State, workspace: WorkspaceDep) -> 
     return resources.datastore_view(workspace, created)
 
 
+BUILTIN_DATASTORES = ("workspaceblobstore", "workspaceartifactstore")
+
+
+def _builtin_datastore(name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "type": "local",
+        "is_default": name == BUILTIN_DATASTORES[0],
+        "builtin": True,
+    }
+
+
 @router.get("/datastores", dependencies=[require(Permission.READ)])
 def list_datastores(workspace: WorkspaceDep) -> list[dict[str, Any]]:
-    defaults = [
-        {"name": n, "type": "local", "is_default": n == "workspaceblobstore", "builtin": True}
-        for n in ("workspaceblobstore", "workspaceartifactstore")
-    ]
+    defaults = [_builtin_datastore(n) for n in BUILTIN_DATASTORES]
     registered = [
-        resources.datastore_view(workspace, d)
+        {**resources.datastore_view(workspace, d), "builtin": False}
         for d in workspace.store.datastores.list(workspace.name)
     ]
     return defaults + registered
@@ -96,6 +105,8 @@ def list_datastores(workspace: WorkspaceDep) -> list[dict[str, Any]]:
 
 @router.get("/datastores/{datastore_name}", dependencies=[require(Permission.READ)])
 def show_datastore(datastore_name: str, workspace: WorkspaceDep) -> dict[str, Any]:
+    if datastore_name in BUILTIN_DATASTORES:
+        return _builtin_datastore(datastore_name)
     return resources.datastore_view(
         workspace, workspace.store.datastores.get(workspace.name, datastore_name)
     )

@@ -229,11 +229,11 @@ class SqlAssetStore(SqlBase):
         with self.db.write() as session:
             ws = self.workspace_id(session, workspace)
             rows = self._versions(session, ws, kind, name)
-            if version is not None:
-                rows = [self._pick(session, rows, refs.AssetRef(name, version=version))]
             if not rows:
                 names = list(session.scalars(_names_query(ws, kind)))
                 raise refs.no_such_name(kind, name, similar(name, names))
+            if version is not None:
+                rows = [self._pick(session, rows, refs.AssetRef(name, version=version))]
             for row in rows:
                 row.archived = archived
             action = "asset.archive" if archived else "asset.restore"
