@@ -46,6 +46,7 @@ from cairn.engine.timeline import (
     outcome_properties,
     root_failure_detail,
 )
+from cairn.engine.writes import PendingWrites
 from cairn.errors import Conflict
 from cairn.executors.base import Alive, ExecutorEvent
 from cairn.launcher.protocol import PIDS, SPEC, LaunchSpec, StepRecord
@@ -92,9 +93,11 @@ class Engine:
         self.executor = executor
         self.config = config or EngineConfig()
         self.scheduler = Scheduler(capacity=compute_slots(workspace), default_capacity=1)
+        self.writes = PendingWrites(self.store, ENGINE_ACTOR)
         self.starter = StepStarter(
             workspace,
             executor,
+            self.writes,
             actor=ENGINE_ACTOR,
             grace=self.config.grace,
             log_cap_bytes=self.config.log_cap_bytes,
@@ -128,6 +131,7 @@ class Engine:
         """Run until `stop()`; never raises for a problem with one job."""
         while not self._stop.is_set():
             self.run_once(timeout=self.config.poll_interval)
+        self._commit(force=True)
         self._guard(self._hand_back)
 
     def run_once(self, timeout: float) -> None:
@@ -138,7 +142,9 @@ class Engine:
             self._last["claim"] = now
             self._guard(self._claim)
         self._guard(self._take_cancels)
-        wait = min(timeout, self._lease_due - _lease_clock())
+        self._commit(force=False)
+        due = self.writes.due_in()
+        wait = min(timeout, self._lease_due - _lease_clock(), due if due is not None else timeout)
         try:
             event = self.executor.events.get(timeout=max(0.0, wait))
         except queue.Empty:
@@ -156,6 +162,18 @@ class Engine:
             for job_id in list(self.held):
                 self._for_job(job_id, partial(self._poll_job, job_id))
             self._guard(self._check_store_cancels)
+        self._commit(force=False)
+
+    def _commit(self, *, force: bool) -> None:
+        """Commit the turn's writes; jobs whose writes the store refused are reloaded."""
+        try:
+            refused = self.writes.flush(force=force)
+        except Exception:
+            log.exception("committing the engine's writes failed; reloading its jobs")
+            refused = list(self.held)
+        for job_id in refused:
+            log.warning("the store refused writes for job %s; reloading it", job_id)
+            self._guard(partial(self._reload, job_id))
 
     def _guard(self, action: Callable[[], object]) -> None:
         try:
@@ -218,7 +236,7 @@ class Engine:
         """Take on a job, fresh or adopted from an engine that stopped or died."""
         held = load_held(self.store, job)
         if held is None:
-            self._apply([Move(job.id, S.FAILED, reason="no plan")])
+            self._apply(job.id, [Move(job.id, S.FAILED, reason="no plan")])
             return
         complete_reuse_records(self.store, held, ENGINE_ACTOR)
         self._refresh_resources(held.plan)
@@ -226,7 +244,7 @@ class Engine:
             self.by_workdir[str(workdir)] = (job.id, sid)
         self.held[job.id] = held
         if job.status is S.QUEUED:
-            self._apply([Move(job.id, S.RUNNING, reason="claimed", expected_from=S.QUEUED)])
+            self._apply(job.id, [Move(job.id, S.RUNNING, reason="claimed", expected_from=S.QUEUED)])
         # A dead engine may have recorded a step's cancel and died before signalling it; the
         # scheduler never cancels a step twice, so the signal is sent again here.
         stopping = [s for s, status in held.statuses.items() if status is S.CANCEL_REQUESTED]
@@ -248,6 +266,7 @@ class Engine:
         self.starter.refresh()
 
     def _drop(self, job_id: int) -> None:
+        self.writes.discard(job_id)
         held = self.held.pop(job_id, None)
         if held is None:
             return
@@ -264,6 +283,7 @@ class Engine:
             self._hold(job)
 
     def _hand_back(self) -> None:
+        self.writes.flush()
         if self.held:
             self.store.jobs.renew_lease(self.config.owner, list(self.held), _HAND_BACK_SECONDS)
 
@@ -295,7 +315,7 @@ class Engine:
         moves = [
             Move(held.child_ids[s], status, reason=reason) for s in steps if s in held.child_ids
         ]
-        self._apply(moves)
+        self.writes.add(held.job.id, moves, lazy=True)
         for sid in steps:
             held.statuses[sid] = status
 
@@ -322,7 +342,7 @@ class Engine:
     def _running(self, held: HeldJob, step_id: str, epoch: float) -> None:
         moves = moves_to_running(held.child_ids[step_id], held.statuses[step_id], epoch)
         if moves:
-            self._apply(moves)
+            self.writes.add(held.job.id, moves, lazy=True)
             held.statuses[step_id] = S.RUNNING
             self.scheduler.step_started(held.job.id, step_id, S.RUNNING)
 
@@ -362,7 +382,7 @@ class Engine:
         child = held.child_ids[step_id]
         moves = moves_to_end(child, held.statuses[step_id], record)
         outcome = outcome_properties(record)
-        self.store.jobs.apply(moves, properties={child: outcome}, actor=ENGINE_ACTOR)
+        self.writes.add(held.job.id, moves, {child: outcome}, lazy=True)
         final = S(record.status)
         held.statuses[step_id] = final
         if final is S.COMPLETED:
@@ -389,10 +409,11 @@ class Engine:
             return
         job = self.store.jobs.get(job_id)
         if job.status is S.RUNNING or job.status is S.QUEUED:
-            self._apply([Move(job_id, S.CANCEL_REQUESTED, reason="cancel requested")])
+            self._apply(job_id, [Move(job_id, S.CANCEL_REQUESTED, reason="cancel requested")])
         self._feed(self.scheduler.cancel_job(job_id))
 
     def _finish(self, held: HeldJob, decision: FinishJob) -> None:
+        self.writes.flush()  # the root step's outcome must be in the store to be read back
         detail = None
         if decision.root_failure is not None:
             root = self.store.jobs.get(held.child_ids[decision.root_failure])
@@ -402,16 +423,13 @@ class Engine:
         if current is S.QUEUED:
             moves.append(Move(held.job.id, S.RUNNING, reason="claimed"))
         moves.append(Move(held.job.id, decision.status, reason="all steps ended", detail=detail))
-        self.store.jobs.apply(
-            moves,
-            properties={held.job.id: {"root_failure": detail}} if detail else None,
-            actor=ENGINE_ACTOR,
+        self.writes.add(
+            held.job.id, moves, {held.job.id: {"root_failure": detail}} if detail else None
         )
         self.scheduler.forget(held.job.id)
         for workdir in held.workdirs.values():
             self.by_workdir.pop(str(workdir), None)
         self.held.pop(held.job.id, None)
 
-    def _apply(self, moves: list[Move]) -> None:
-        if moves:
-            self.store.jobs.apply(moves, actor=ENGINE_ACTOR)
+    def _apply(self, job_id: int, moves: list[Move]) -> None:
+        self.writes.add(job_id, moves)

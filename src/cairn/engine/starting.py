@@ -21,6 +21,7 @@ from cairn.store.status import JobStatus
 
 if TYPE_CHECKING:
     from cairn.engine.recovery import HeldJob
+    from cairn.engine.writes import PendingWrites
     from cairn.executors.base import Executor
     from cairn.workspace.context import Workspace
 
@@ -33,6 +34,7 @@ class StepStarter:
         self,
         workspace: Workspace,
         executor: Executor,
+        writes: PendingWrites,
         *,
         actor: str,
         grace: float,
@@ -41,6 +43,7 @@ class StepStarter:
         self.workspace = workspace
         self.store = workspace.store
         self.executor = executor
+        self.writes = writes
         self.actor = actor
         self.grace = grace
         self.log_cap_bytes = log_cap_bytes
@@ -58,16 +61,27 @@ class StepStarter:
         child = held.child_ids[step_id]
         hit = None if held.plan.settings.force_rerun else self.reuse.find(step, child)
         if hit is not None:
-            self.store.jobs.update(
-                child,
-                properties={
-                    "outputs": hit.outputs,
-                    "azureml.isreused": "true",
-                    "azureml.reusedrunid": hit.job_name,
+            # One transaction: the outputs and the completion (and the link) together.
+            self.writes.add(
+                held.job.id,
+                [
+                    Move(
+                        child,
+                        S.COMPLETED,
+                        reason=hit.reason,
+                        detail={"reused_from": hit.job_name, "reused_from_id": hit.job_id},
+                        reused_from=hit.job_id,
+                    )
+                ],
+                {
+                    child: {
+                        "outputs": hit.outputs,
+                        "azureml.isreused": "true",
+                        "azureml.reusedrunid": hit.job_name,
+                    }
                 },
-                actor=self.actor,
+                lazy=True,
             )
-            self.store.jobs.mark_reused(child, hit.job_id, reason=hit.reason, actor=self.actor)
             held.outputs[step_id] = hit.outputs
             held.statuses[step_id] = S.COMPLETED
             return S.COMPLETED
@@ -86,16 +100,21 @@ class StepStarter:
             spec.write()
         except (CairnError, OSError) as exc:
             message = exc.message if isinstance(exc, CairnError) else f"cannot prepare: {exc}"
-            self.store.jobs.apply(
+            self.writes.add(
+                held.job.id,
                 [Move(child, S.FAILED, reason="launch_error", detail={"message": message})],
-                properties={child: {"reason": "launch_error", "message": message}},
-                actor=self.actor,
+                {child: {"reason": "launch_error", "message": message}},
+                lazy=True,
             )
             held.statuses[step_id] = S.FAILED
             return S.FAILED
-        self.store.jobs.apply(
+        # Recorded with the loop's next commit, after the launch: an engine that dies in between
+        # launches the step again from its (deterministic) folder, where the launcher's lock and
+        # record make the second launch a no-op.
+        self.writes.add(
+            held.job.id,
             [Move(child, S.PREPARING, reason="launched")],
-            properties={
+            {
                 child: {
                     "workdir": str(workdir),
                     "attempt": ATTEMPT,
@@ -106,7 +125,7 @@ class StepStarter:
                     "azureml.reusedrunid": None,
                 }
             },
-            actor=self.actor,
+            lazy=True,
         )
         held.workdirs[step_id] = workdir
         held.statuses[step_id] = S.PREPARING

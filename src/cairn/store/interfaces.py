@@ -75,6 +75,7 @@ class JobStore(Protocol):
         *,
         properties: Mapping[int, Mapping[str, Any | None]] | None = None,
         actor: str,
+        load: bool = True,
     ) -> list[Job]: ...
     def record_reuse_key(
         self, job_id: int, reuse_key: str, parts: Mapping[str, Any], *, actor: str
@@ -120,6 +121,7 @@ class JobStore(Protocol):
         archived: bool | None = False,
         limit: int = 50,
         cursor: str | None = None,
+        text: str | None = None,
     ) -> Page[Job]: ...
 
 

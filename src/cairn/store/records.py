@@ -54,6 +54,8 @@ class Move:
     reason: str | None = None
     detail: Mapping[str, Any] | None = None
     expected_from: JobStatus | frozenset[JobStatus] | None = None
+    reused_from: int | None = None
+    """For a move to `Completed` by reuse: the job whose outputs this one takes."""
 
 
 @dataclass(frozen=True, slots=True)

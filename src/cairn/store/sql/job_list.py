@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from cairn.errors import UsageError
@@ -30,6 +30,8 @@ class JobFilters:
     parent_id: int | None = None
     include_children: bool = False
     archived: bool | None = False
+    text: str | None = None
+    """A case-insensitive substring of the name, display name or experiment."""
 
 
 def page(
@@ -60,6 +62,14 @@ def _filtered(query: Select[JobRow], filters: JobFilters) -> Select[JobRow]:
         query = query.where(JobRow.status.in_(sorted(JobStatus(s) for s in statuses)))
     if filters.experiment_name is not None:
         query = query.where(JobRow.experiment_name == filters.experiment_name)
+    if filters.text:
+        query = query.where(
+            or_(
+                JobRow.name.icontains(filters.text, autoescape=True),
+                JobRow.display_name.icontains(filters.text, autoescape=True),
+                JobRow.experiment_name.icontains(filters.text, autoescape=True),
+            )
+        )
     for key, value in (filters.tags or {}).items():
         match = exists().where(JobTagRow.job_id == JobRow.id, JobTagRow.key == key)
         if value is not None:

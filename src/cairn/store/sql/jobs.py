@@ -21,7 +21,7 @@ from cairn.store.db import Database
 from cairn.store.models import JobEventRow, JobRow, JobTagRow
 from cairn.store.names import NameGenerator, job_name
 from cairn.store.records import Job, JobEvent, Move, NewJob, Page
-from cairn.store.sql import convert, job_list, leases, transitions
+from cairn.store.sql import batch, convert, job_list, leases, transitions
 from cairn.store.sql.base import SqlBase, merge, require_actor
 from cairn.store.sql.job_rows import job_row, load_jobs
 from cairn.store.status import JobStatus
@@ -297,47 +297,37 @@ class SqlJobStore(SqlBase):
         *,
         properties: Mapping[int, Mapping[str, Any | None]] | None = None,
         actor: str,
+        load: bool = True,
     ) -> list[Job]:
         """Several transitions (and property patches) in one transaction, audited as one call.
 
         The engine uses this to record a step's whole timeline at once (Preparing, Running,
-        Finalizing, Completed at the times the launcher saw them) with its committed outputs."""
+        Finalizing, Completed at the times the launcher saw them) with its committed outputs;
+        it passes `load=False` (nothing is read back)."""
         require_actor(actor)
         with self.db.write() as session:
-            rows: dict[int, JobRow] = {}
-            for move in moves:
-                rows[move.job_id] = transitions.transition(
-                    self,
-                    session,
-                    move.job_id,
-                    move.status,
-                    move.reason,
-                    move.detail,
-                    move.expected_from,
-                    actor,
-                    at=move.at,
-                    audit=False,
-                )
-            for job_id, patch in (properties or {}).items():
-                row = rows.get(job_id) or job_row(session, job_id, lock=True)
-                row.properties = merge(row.properties, patch)
-                rows[job_id] = row
-            if rows:
-                first = next(iter(rows.values()))
-                self.audit(
-                    session,
-                    actor=actor,
-                    action="job.apply",
-                    workspace=first.workspace_id,
-                    target_kind="job",
-                    target_name=first.name,
-                    detail={
-                        "moves": [[m.job_id, str(m.status), m.reason] for m in moves],
-                        "properties": sorted(properties or {}),
-                    },
-                )
-            session.flush()
-            return load_jobs(self, session, list(rows.values()))
+            changed = batch.apply_batch(self, session, moves, properties or {})
+            if not changed:
+                return []
+            _, first_name, first_workspace = changed[0]
+            self.audit(
+                session,
+                actor=actor,
+                action="job.apply",
+                workspace=first_workspace,
+                target_kind="job",
+                target_name=first_name,
+                detail={
+                    "moves": [[m.job_id, str(m.status), m.reason] for m in moves],
+                    "properties": sorted(properties or {}),
+                },
+            )
+            if not load:
+                return []
+            session.expire_all()
+            ids = [job_id for job_id, _, _ in changed]
+            rows = list(session.scalars(select(JobRow).where(JobRow.id.in_(ids))))
+            return load_jobs(self, session, rows)
 
     def record_reuse_key(
         self, job_id: int, reuse_key: str, parts: Mapping[str, Any], *, actor: str
@@ -419,8 +409,10 @@ class SqlJobStore(SqlBase):
         archived: bool | None = False,
         limit: int = 50,
         cursor: str | None = None,
+        text: str | None = None,
     ) -> Page[Job]:
         filters = job_list.JobFilters(
+            text=text,
             status=status,
             experiment_name=experiment_name,
             tags=tags,
