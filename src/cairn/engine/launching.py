@@ -96,6 +96,7 @@ def launch_spec(
         code=step.code.location if step.code else None,
         env=dict(step.environment_variables),
         python_bin=_python_bin(step),
+        environment=_environment(step, materializer.home),
         timeout=float(step.timeout) if step.timeout else None,
         grace=grace,
         log_cap_bytes=log_cap_bytes,
@@ -107,10 +108,25 @@ def launch_spec(
 
 
 def _python_bin(step: PlanStep) -> str | None:
-    """`inherit`: the step's `python` is the server's own interpreter, with its packages."""
+    """`inherit`: the step's `python` is the server's own interpreter (with its packages), or a
+    prepared environment the workspace maps the environment to."""
     if step.environment.strategy == "inherit":
-        return str(Path(sys.executable).parent)
+        prepared = step.environment.spec.get("bin") if step.environment.ref else None
+        return str(prepared) if prepared else str(Path(sys.executable).parent)
     return None
+
+
+def _environment(step: PlanStep, home: Home) -> dict[str, Any] | None:
+    """`venv`: what the launcher builds (once per identity) before the step runs."""
+    if step.environment.strategy != "venv":
+        return None
+    request = step.environment.spec.get("request") or {}
+    return {
+        "identity": request.get("identity"),
+        "python": request.get("python"),
+        "requirements": list(request.get("requirements") or []),
+        "envs": str(home.envs),
+    }
 
 
 def _input(

@@ -17,7 +17,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from cairn.errors import CairnError
 
@@ -25,6 +25,14 @@ if TYPE_CHECKING:
     from cairn.envs.spec import Request
 
 READY = "ready.json"
+
+
+class TextSink(Protocol):
+    """Where build output goes (a file, a step's log, stdout)."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
 
 
 class EnvironmentBuildFailed(CairnError):
@@ -57,7 +65,7 @@ def ready(envs: Path, identity: str) -> Built | None:
     return Built(identity, folder, folder / "bin", tuple(data.get("packages", [])), reused=True)
 
 
-def ensure(request: Request, envs: Path, log: IO[str], *, lock: tuple[str, ...] = ()) -> Built:
+def ensure(request: Request, envs: Path, log: TextSink, *, lock: tuple[str, ...] = ()) -> Built:
     """The environment for `request`, building it if no ready one exists (`log` gets the build
     output). With `lock`, installs exactly those versions."""
     found = ready(envs, request.identity)
@@ -71,10 +79,10 @@ def ensure(request: Request, envs: Path, log: IO[str], *, lock: tuple[str, ...] 
         found = ready(envs, request.identity)
         if found is not None:
             return found
-        return _build(request, folder, log, lock)
+        return _build(request, folder, log, lock or saved_lock(envs, request.identity))
 
 
-def _build(request: Request, folder: Path, log: IO[str], lock: tuple[str, ...]) -> Built:
+def _build(request: Request, folder: Path, log: TextSink, lock: tuple[str, ...]) -> Built:
     if folder.exists():
         log.write(f"removing an unfinished build in {folder}\n")
         shutil.rmtree(folder)
@@ -116,6 +124,7 @@ def _build(request: Request, folder: Path, log: IO[str], lock: tuple[str, ...]) 
         "packages": list(packages),
         "built_in_s": round(time.monotonic() - started, 3),
     }
+    _save_lock(folder.parent, request.identity, packages)
     temp = folder / f".{READY}.tmp"
     temp.write_text(json.dumps(record, indent=1))
     temp.replace(folder / READY)
@@ -123,7 +132,31 @@ def _build(request: Request, folder: Path, log: IO[str], lock: tuple[str, ...]) 
     return Built(request.identity, folder, folder / "bin", packages, reused=False)
 
 
-def _run(argv: list[str], env: dict[str, str], log: IO[str], what: str) -> None:
+def _lock_path(envs: Path, identity: str) -> Path:
+    return envs / "locks" / f"{identity.split(':', 1)[-1]}.txt"
+
+
+def saved_lock(envs: Path, identity: str) -> tuple[str, ...]:
+    """The exact package set of an earlier build of `identity` (kept when the build is pruned,
+    so that a rebuild installs exactly the same versions)."""
+    try:
+        text = _lock_path(envs, identity).read_text()
+    except FileNotFoundError:
+        return ()
+    return tuple(line for line in text.splitlines() if line.strip())
+
+
+def _save_lock(envs: Path, identity: str, packages: tuple[str, ...]) -> None:
+    path = _lock_path(envs, identity)
+    if path.exists() or not packages:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_suffix(".tmp")
+    temp.write_text("\n".join(packages) + "\n")
+    temp.replace(path)
+
+
+def _run(argv: list[str], env: dict[str, str], log: TextSink, what: str) -> None:
     log.write("$ " + " ".join(argv) + "\n")
     log.flush()
     result = subprocess.run(
@@ -150,7 +183,12 @@ def prune(envs: Path, keep: set[str], older_than_s: float) -> list[str]:
     removed = []
     now = time.time()
     for folder in sorted(envs.iterdir()) if envs.is_dir() else []:
-        if not folder.is_dir() or folder.name.startswith(".") or f"env:{folder.name}" in keep:
+        if (
+            not folder.is_dir()
+            or folder.name.startswith(".")
+            or folder.name == "locks"
+            or f"env:{folder.name}" in keep
+        ):
             continue
         stamp = folder / READY
         age = now - (stamp.stat().st_mtime if stamp.exists() else folder.stat().st_mtime)

@@ -103,6 +103,9 @@ class LaunchSpec:
     notify: str | None = None
     """A Unix datagram socket to tell the executor about progress (best effort)."""
     attempt: int = 1
+    environment: dict[str, Any] | None = None
+    """An environment to build (or find built) before running: `identity`, `python`,
+    `requirements`, `envs` (the folder of built environments). None runs with `python_bin`."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -145,6 +148,8 @@ class StepRecord:
     outputs: list[CommittedOutput] = field(default_factory=list)
     log_tail: list[str] = field(default_factory=list)
     """The last lines of the step's log (at most 50), for the root-failure view."""
+    environment: dict[str, Any] | None = None
+    """The environment the step ran in: `identity`, `packages` (the lock), `built` (this time)."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

@@ -16,8 +16,9 @@ import os
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from cairn.errors import CairnError
 from cairn.launcher import control
@@ -36,6 +37,7 @@ from cairn.launcher.protocol import (
     OUTPUTS,
     RECORD,
     SPEC,
+    STD_LOG,
     USER_LOGS,
     WORKDIR,
     LaunchSpec,
@@ -78,6 +80,7 @@ def main(workdir: str | os.PathLike[str], *, lock_fd: int | None = None) -> int:
 
 def run_step(folder: Path) -> None:
     """Run the step whose lock this process holds, and write its record."""
+    environment: dict[str, Any] | None = None
     started = time.time()
     signals = Signals()  # first, so that a cancel arriving now is not lost
     control.write_pids(folder, os.getpid(), None, started)
@@ -98,6 +101,7 @@ def run_step(folder: Path) -> None:
             signals,
             lambda: control.requested_grace(folder, spec.grace),
         )
+        environment = prepared.environment
         if signals.cancel_requested():
             record = StepRecord("Canceled", "canceled", "canceled before the command started")
         else:
@@ -105,11 +109,12 @@ def run_step(folder: Path) -> None:
             supervisor.start(lambda pgid: control.write_pids(folder, os.getpid(), pgid, started))
             ended = supervisor.wait()
             record = conclude(spec, prepared, ended, signals.cancel_requested, timeline)
+        record = replace(record, environment=environment)
     except Exception as error:  # a launcher bug must still end in a record
         if supervisor is not None:
             supervisor.abort()
         if isinstance(error, StepFailure):
-            record = _failed(error.reason, error.message)
+            record = replace(_failed(error.reason, error.message), environment=environment)
         else:
             record = _failed("launch_error", f"launcher error: {type(error).__name__}: {error}")
     finish(folder, timeline, record)
@@ -123,6 +128,7 @@ class Prepared:
     plans: list[ProcessPlan]
     watched: list[WatchedInput]
     private: dict[str, Path]
+    environment: dict[str, Any] | None = None
 
 
 def prepare(spec: LaunchSpec, folder: Path) -> Prepared:
@@ -131,6 +137,7 @@ def prepare(spec: LaunchSpec, folder: Path) -> Prepared:
         shutil.rmtree(folder / stale, ignore_errors=True)
     copy_code(spec.code, folder / WORKDIR)
     (folder / USER_LOGS).mkdir(exist_ok=True)
+    python_bin, environment = provide_environment(spec, folder / USER_LOGS / STD_LOG)
     values, watched = prepare_inputs(spec, folder)
     private = prepare_outputs(spec, folder)
     outputs = {name: str(path) for name, path in private.items()}
@@ -140,8 +147,8 @@ def prepare(spec: LaunchSpec, folder: Path) -> Prepared:
         raise StepFailure("launch_error", f"cannot render the command: {error}") from error
     env = dict(os.environ)
     env.update(spec.env)
-    if spec.python_bin:
-        env["PATH"] = spec.python_bin + os.pathsep + env.get("PATH", os.defpath)
+    if python_bin:
+        env["PATH"] = python_bin + os.pathsep + env.get("PATH", os.defpath)
     env.setdefault("PYTHONUNBUFFERED", "1")  # Python steps' lines reach the log as printed
     # Azure sets a variable per input and output, used in the command or not; Cairn's own come
     # last so that the script's references always hold the values rendered here.
@@ -159,7 +166,7 @@ def prepare(spec: LaunchSpec, folder: Path) -> Prepared:
         grace=spec.grace,
     )
     plans = plan_processes(spec.distribution, spec.instance_count, env.get("PATH"))
-    return Prepared(command, plans, watched, private)
+    return Prepared(command, plans, watched, private, environment)
 
 
 def conclude(
@@ -194,18 +201,56 @@ def conclude(
 def finish(folder: Path, timeline: Timeline, record: StepRecord) -> None:
     """Write the record (last, atomically), then say `ended`."""
     ended = time.time()
-    final = StepRecord(
-        record.status,
-        record.reason,
-        record.message,
-        record.exit_code,
-        {**timeline.times, "ended": ended},
-        record.outputs,
-        record.log_tail,
-    )
+    final = replace(record, times={**timeline.times, "ended": ended})
     write_atomic(folder / RECORD, final.to_json())
     timeline.mark("ended", ended)
     timeline.close()
+
+
+def provide_environment(spec: LaunchSpec, log: Path) -> tuple[str | None, dict[str, Any] | None]:
+    """The folder to put first on PATH, building the step's environment first if it has one
+    (its output goes to the step's log)."""
+    wanted = spec.environment
+    if not wanted:
+        return spec.python_bin, None
+    from cairn.envs.build import ensure
+    from cairn.envs.spec import Request
+
+    request = Request(wanted.get("python"), tuple(wanted.get("requirements") or ()))
+    with log.open("a") as handle:
+        writer = _StampedLog(handle)
+        try:
+            built = ensure(request, Path(str(wanted["envs"])), writer)
+        except CairnError as error:
+            raise StepFailure(
+                "environment", f"the environment could not be built: {error}"
+            ) from error
+    record = {
+        "identity": built.identity,
+        "folder": str(built.folder),
+        "packages": list(built.packages),
+        "built": not built.reused,
+    }
+    return str(built.bin), record
+
+
+class _StampedLog:
+    """A text sink that writes each line to the step log with a timestamp and a marker."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.partial = ""
+
+    def write(self, text: str) -> int:
+        self.partial += text
+        *lines, self.partial = self.partial.split("\n")
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        for line in lines:
+            self.handle.write(f"{stamp}Z [environment] {line}\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.handle.flush()
 
 
 def _failed(reason: Reason, message: str) -> StepRecord:

@@ -1,8 +1,16 @@
 """Environments as the plan records them: an identity (hash of the normalised specification, or
 the curated/registry name), and how Cairn provides it.
 
-For now every environment runs in the server's own Python (`inherit`), and the step record says
-so; building a venv per conda/pip specification is the environments layer's job.
+- `venv`: an environment with a conda file gets a uv venv, built once per distinct package set
+  (`cairn.envs`); conda-only packages are refused here, at submission, with their names.
+- `inherit`: curated and registry environments, and image-only ones (a container would need a
+  container runtime), run in the server's own Python — unless the workspace maps the name to a
+  prepared environment in `<home>/workspaces/<ws>/environments.yml`:
+
+      AzureML-sklearn-1.0-ubuntu20.04-py38-cpu: {bin: /opt/envs/sklearn/bin}
+      sklearn-1.5: {strategy: inherit}
+
+The step record says which, and why.
 """
 
 from __future__ import annotations
@@ -11,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml import YAML
 
+from cairn.envs.spec import from_conda
 from cairn.errors import InvalidSpec, NotFound
 from cairn.plan.model import EnvironmentInfo
 from cairn.plan.reuse import canonical_hash
@@ -43,6 +52,9 @@ def resolve_environment(
         path = (base_dir / value.removeprefix("file:")).resolve()
         return _inline(_read_environment(path), path.parent, ref=value)
     if is_curated(value):
+        mapped = _mapped(workspace, value)
+        if mapped is not None:
+            return mapped
         return EnvironmentInfo(
             identity="curated:" + _curated_name(value),
             ref=value,
@@ -57,11 +69,11 @@ def resolve_environment(
             f"environment {value} is not registered in workspace `{workspace.name}`",
             hint="register it with `cairn environment create --file env.yml`",
         ) from exc
-    return EnvironmentInfo(
-        identity=asset.content_hash or canonical_hash(dict(asset.spec)),
-        ref=f"azureml:{asset.name}:{asset.version}",
-        spec=dict(asset.spec),
-        note=f"workspace environment {asset.name}:{asset.version}: {INHERIT_NOTE}",
+    return _provided(
+        dict(asset.spec),
+        asset.content_hash or canonical_hash(dict(asset.spec)),
+        f"azureml:{asset.name}:{asset.version}",
+        f"workspace environment {asset.name}:{asset.version}",
     )
 
 
@@ -107,12 +119,65 @@ def normalised_spec(environment: Environment, base_dir: Path | None) -> dict[str
 
 def _inline(environment: Environment, base_dir: Path | None, ref: str | None) -> EnvironmentInfo:
     spec = normalised_spec(environment, base_dir)
-    return EnvironmentInfo(
-        identity=canonical_hash(spec),
-        ref=ref,
-        spec=spec,
-        note=f"inline environment: {INHERIT_NOTE}",
+    return _provided(spec, canonical_hash(spec), ref, "inline environment")
+
+
+def _provided(spec: dict[str, Any], identity: str, ref: str | None, what: str) -> EnvironmentInfo:
+    """`venv` for a conda specification, else `inherit` with the reason."""
+    conda = spec.get("conda_file")
+    if isinstance(conda, dict):
+        request = from_conda(conda)
+        notes = "; ".join(request.notes)
+        return EnvironmentInfo(
+            identity=identity,
+            strategy="venv",
+            ref=ref,
+            spec={
+                **spec,
+                "request": {
+                    "identity": request.identity,
+                    "python": request.python,
+                    "requirements": list(request.requirements),
+                },
+            },
+            note=f"{what}: a venv built from its conda file" + (f" ({notes})" if notes else ""),
+        )
+    reason = (
+        "an image without a conda file needs a container runtime"
+        if spec.get("image") or spec.get("build")
+        else "no packages listed"
     )
+    return EnvironmentInfo(
+        identity=identity, ref=ref, spec=spec, note=f"{what}: {INHERIT_NOTE} ({reason})"
+    )
+
+
+def _mapped(workspace: Workspace, ref: str) -> EnvironmentInfo | None:
+    """A prepared environment the workspace maps a curated or registry name to."""
+    path = workspace.folder / "environments.yml"
+    if not path.exists():
+        return None
+    mapping = YAML(typ="safe").load(path.read_text()) or {}
+    name = _short_name(ref)
+    entry = mapping.get(name) if isinstance(mapping, dict) else None
+    if not isinstance(entry, dict):
+        return None
+    prepared = entry.get("bin")
+    return EnvironmentInfo(
+        identity=f"prepared:{name}:{prepared or 'inherit'}",
+        ref=ref,
+        spec={"bin": str(prepared)} if prepared else {},
+        note=f"environment {name} mapped by the workspace to "
+        + (f"the prepared environment {prepared}" if prepared else "the server's own Python"),
+    )
+
+
+def _short_name(ref: str) -> str:
+    """`azureml:AzureML-sklearn-1.0@latest` → `AzureML-sklearn-1.0`; a registry URI → its name."""
+    if ref.startswith("azureml://registries/"):
+        parts = ref.split("/")
+        return parts[parts.index("environments") + 1] if "environments" in parts else ref
+    return split_asset_ref(ref).split("@", 1)[0].split(":", 1)[0]
 
 
 def _read_environment(path: Path) -> Environment:
