@@ -89,6 +89,12 @@ def create(
     force_rerun: Annotated[
         bool, typer.Option("--force-rerun", help="Run every step; reuse nothing.")
     ] = False,
+    from_job: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help="Redo this earlier job with the edited file: unchanged steps are reused."
+        ),
+    ] = None,
     workspace: WorkspaceOption = "default",
     resource_group: ResourceGroupOption = None,
     subscription: SubscriptionOption = None,
@@ -105,6 +111,7 @@ def create(
       cairn job create --file pipeline.yml --stream
       cairn job create -f pipeline.yml --set inputs.epochs=20 --query name -o tsv
       run_id=$(cairn job create -f pipeline.yml --query name -o tsv)
+      cairn job create -f pipeline.yml --from brave_river_4x7k2m9q --stream
     """
     from cairn.cli.progress import upload_progress
     from cairn.cli.validation import check_file
@@ -120,16 +127,76 @@ def create(
             display_name=display_name,
             force_rerun=force_rerun,
             progress=progress,
+            rerun_of=from_job,
         )
     _warn(job.pop("warnings", []))
     if web:
-        _web(job)
+        _web(api, job)
     if not stream:
         emit(job, output, query)
         return
     from cairn.cli.stream import follow
 
     raise typer.Exit(follow(api, job["name"]))
+
+
+@app.command("rerun")
+def rerun(
+    name: NameOption,
+    stream: Annotated[
+        bool, typer.Option("--stream", "-s", help="Follow the new job until it ends.")
+    ] = False,
+    workspace: WorkspaceOption = "default",
+    resource_group: ResourceGroupOption = None,
+    subscription: SubscriptionOption = None,
+    output: OutputOption = OutputFormat.json,
+    query: QueryOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Run a job again with exactly its plan (same inputs, same code snapshots): completed steps
+    are reused, failed, canceled and downstream steps run.
+
+    \b
+    Examples:
+      cairn job rerun --name brave_river_4x7k2m9q --stream
+      cairn job rerun -n brave_river_4x7k2m9q --query name -o tsv
+    """
+    api = client(workspace, resource_group, subscription)
+    job = api.rerun_job(name)
+    if not stream:
+        emit(job, output, query)
+        return
+    from cairn.cli.stream import follow
+
+    raise typer.Exit(follow(api, job["name"]))
+
+
+@app.command("explain-reuse")
+def explain_reuse(
+    name: NameOption,
+    step: Annotated[str, typer.Option("--step", help="The step (nested: `outer/inner`).")],
+    workspace: WorkspaceOption = "default",
+    resource_group: ResourceGroupOption = None,
+    subscription: SubscriptionOption = None,
+    output: OutputOption = OutputFormat.table,
+    query: QueryOption = None,
+    debug: DebugOption = False,
+) -> None:
+    """Why a step ran or was reused: its reuse key part by part, beside the nearest earlier
+    candidate (the step it was reused from, or the last run of the same step).
+
+    \b
+    Examples:
+      cairn job explain-reuse --name brave_river_4x7k2m9q --step train_model
+      cairn job explain-reuse -n brave_river_4x7k2m9q --step prep/clean -o json
+    """
+    found = client(workspace, resource_group, subscription).explain_reuse(name, step)
+    if output is not OutputFormat.table or query:
+        emit(found, output, query)
+        return
+    from cairn.cli.reuse import print_explanation
+
+    print_explanation(found)
 
 
 @app.command("show")
@@ -151,9 +218,10 @@ def show(
       cairn job show -n brave_river_4x7k2m9q --query status -o tsv
       cairn job show -n brave_river_4x7k2m9q --query "jobs.*.[display_name, status]" -o table
     """
-    job = client(workspace, resource_group, subscription).show_job(name)
+    api = client(workspace, resource_group, subscription)
+    job = api.show_job(name)
     if web:
-        _web(job)
+        _web(api, job)
     emit(job, output, query)
 
 
@@ -343,9 +411,10 @@ def _warn(warnings: list[dict[str, Any]]) -> None:
         sys.stderr.write(f"{where}: warning[{warning.get('code')}]: {warning.get('message')}\n")
 
 
-def _web(job: dict[str, Any]) -> None:
+def _web(api: Any, job: dict[str, Any]) -> None:
+    """Print the job's studio link, signing the browser in once (a one-time code)."""
     import sys
 
-    link = job.get("services", {}).get("Studio", {}).get("endpoint")
-    if link:
-        sys.stderr.write(f"studio: {link}\n")
+    from cairn.cli.studio import studio_link
+
+    sys.stderr.write(f"studio: {studio_link(api, '/jobs/' + job['name'])}\n")

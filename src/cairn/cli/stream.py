@@ -83,17 +83,17 @@ def _summary(out: Console, job: dict[str, Any]) -> None:
     steps = job.get("jobs") or {}
     if steps:
         table = Table(box=None, header_style="bold", pad_edge=False)
-        for column in ("step", "status", "queued", "running", "note"):
+        for column in ("step", "status", "queued", "running", "why"):
             table.add_column(column)
         for step_id, step in steps.items():
             timing = step.get("timing") or {}
-            note = "reused" if step.get("reused") else str(step.get("reason") or "")
+            note = str(step.get("why") or step.get("reason") or "")
             table.add_row(
                 step_id,
                 str(step.get("status")),
                 _seconds(timing.get("queued_s")),
                 _seconds(timing.get("running_s")),
-                note if step.get("status") != "Completed" or step.get("reused") else "",
+                note,
             )
         out.print(table)
     root = job.get("root_failure")

@@ -110,9 +110,14 @@ class Client:
         display_name: str | None = None,
         force_rerun: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        rerun_of: str | None = None,
     ) -> dict[str, Any]:
+        """Submit a job file. `rerun_of` names the job this one redoes (`--from`): it must
+        exist, and the new job records it; its completed steps are reused where unchanged."""
         from cairn.spec.validate import validate_job_file
 
+        if rerun_of is not None:
+            self.show_job(rerun_of)  # NotFound here, before anything is uploaded
         report = validate_job_file(file, overrides)
         require_valid(report, "job")
         body = self.upload_document(file, report, progress)
@@ -125,9 +130,17 @@ class Client:
             display_name=display_name,
             force_rerun=force_rerun,
             default_experiment_name=default_experiment(Path.cwd()),
-            source=source_info(file),
+            source={**source_info(file), **({"rerun_of": rerun_of} if rerun_of else {})},
         )
         result: dict[str, Any] = self.post(self._ws("/jobs"), body)
+        return result
+
+    def rerun_job(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.post(self._ws(f"/jobs/{_q(name)}/rerun"))
+        return result
+
+    def explain_reuse(self, name: str, step: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.get(self._ws(f"/jobs/{_q(name)}/steps/{_q(step)}/reuse"))
         return result
 
     def show_job(self, name: str) -> dict[str, Any]:

@@ -59,7 +59,10 @@ class StepStarter:
         or `Preparing` (handed to the executor, its folder in `held.workdirs`)."""
         step = held.plan.steps[step_id]
         child = held.child_ids[step_id]
-        hit = None if held.plan.settings.force_rerun else self.reuse.find(step, child)
+        decision = self.reuse.decide(
+            step, child, held.job.id, force_rerun=held.plan.settings.force_rerun
+        )
+        hit = decision.hit
         if hit is not None:
             # One transaction: the outputs and the completion (and the link) together.
             self.writes.add(
@@ -78,6 +81,7 @@ class StepStarter:
                         "outputs": hit.outputs,
                         "azureml.isreused": "true",
                         "azureml.reusedrunid": hit.job_name,
+                        "cairn.reuse": decision.record(),
                     }
                 },
                 lazy=True,
@@ -123,6 +127,7 @@ class StepStarter:
                     "outputs": None,
                     "azureml.isreused": None,
                     "azureml.reusedrunid": None,
+                    "cairn.reuse": decision.record(),
                 }
             },
             lazy=True,

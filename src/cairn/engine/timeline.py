@@ -67,9 +67,11 @@ def outcome_properties(record: StepRecord) -> dict[str, Any]:
                 "hash": o.content_hash,
                 "size": o.size,
                 "files": o.files,
+                **({"manifest": o.manifest} if o.manifest is not None else {}),
             }
             for o in record.outputs
         },
+        "environment_lock": record.environment,
         "exit_code": record.exit_code,
         "reason": record.reason,
         "message": record.message or None,

@@ -23,7 +23,7 @@ from cairn.data.hashing import hash_file, hash_path
 from cairn.errors import CairnError
 from cairn.launcher.materialize import is_file
 from cairn.launcher.outcome import StepFailure
-from cairn.launcher.protocol import CommittedOutput, OutputSpec
+from cairn.launcher.protocol import MANIFEST_FILES, CommittedOutput, OutputSpec
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class _Ready:
     hash: str
     size: int
     files: int
+    manifest: dict[str, str] | None
 
 
 def commit_outputs(outputs: list[OutputSpec], private: dict[str, Path]) -> list[CommittedOutput]:
@@ -48,7 +49,9 @@ def commit_outputs(outputs: list[OutputSpec], private: dict[str, Path]) -> list[
             step()
         raise StepFailure("commit_failed", f"could not commit the outputs: {error}") from error
     return [
-        CommittedOutput(r.output.name, r.output.uri, str(r.dest), r.hash, r.size, r.files)
+        CommittedOutput(
+            r.output.name, r.output.uri, str(r.dest), r.hash, r.size, r.files, r.manifest
+        )
         for r in ready
     ]
 
@@ -76,11 +79,13 @@ def _check(output: OutputSpec, source: Path) -> _Ready:
     try:
         if is_file(output):
             digest, size = hash_file(source)
-            return _Ready(output, source, dest, digest, size, 1)
+            return _Ready(output, source, dest, digest, size, 1, {dest.name: digest})
         tree = hash_path(source)
     except (CairnError, OSError) as error:
         raise StepFailure("commit_failed", f"output {output.name!r}: {error}") from error
-    return _Ready(output, source, dest, tree.hash, tree.total_bytes, len(tree.files))
+    files = tree.files
+    manifest = {f.path: f.hash for f in files} if len(files) <= MANIFEST_FILES else None
+    return _Ready(output, source, dest, tree.hash, tree.total_bytes, len(files), manifest)
 
 
 def _move(source: Path, dest: Path) -> Callable[[], None]:

@@ -133,6 +133,12 @@ class CommittedOutput:
     content_hash: str
     size: int
     files: int
+    manifest: dict[str, str] | None = None
+    """relative path → hash of each file, for outputs of at most `MANIFEST_FILES` files (so a
+    later check can name the file that went missing or changed)."""
+
+
+MANIFEST_FILES = 200
 
 
 @dataclass(frozen=True)

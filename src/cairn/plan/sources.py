@@ -235,12 +235,16 @@ class Sources:
         return self._output_settings(outer, frame.parent)
 
     def _fill(self, template: str, step_name: str, output: str) -> str:
-        datastore = self.datastore.removeprefix("azureml:")
-        return (
-            template.replace("${{default_datastore}}", datastore)
-            .replace("${{name}}", step_name)
-            .replace("${{output_name}}", output)
-        )
+        return fill_output_path(template, step_name, output, self.datastore)
+
+
+def fill_output_path(template: str, step_name: str, output: str, datastore: str) -> str:
+    """An output path template with `${{name}}`, `${{output_name}}`, `${{default_datastore}}`."""
+    return (
+        template.replace("${{default_datastore}}", datastore.removeprefix("azureml:"))
+        .replace("${{name}}", step_name)
+        .replace("${{output_name}}", output)
+    )
 
 
 def input_ports(node: TreeNode) -> dict[str, Any]:

@@ -133,6 +133,9 @@ def _child(child: Job, step: dict[str, Any] | None, events: Sequence[JobEvent]) 
     }
     if properties.get("azureml.reusedrunid"):
         entry["reused_from"] = properties["azureml.reusedrunid"]
+    reuse = properties.get("cairn.reuse")
+    if isinstance(reuse, dict):
+        entry["why"] = reuse.get("explanation")
     if properties.get("reason") and str(child.status) != "Completed":
         entry["reason"] = properties["reason"]
         entry["message"] = properties.get("message")

@@ -94,6 +94,34 @@ def submit_job(
     raise Conflict("could not find a free job name after 8 tries")
 
 
+def rerun_job(workspace: Workspace, name: str, *, new_name: str | None = None) -> Job:
+    """`cairn job rerun`: the same plan again (same inputs, same code snapshots) under a new
+    name; completed steps are reused, failed, canceled and downstream steps run."""
+    from cairn.plan.model import Plan
+    from cairn.plan.rename import renamed
+
+    store = workspace.store
+    earlier = store.jobs.get_by_name(workspace.name, name)
+    raw = store.jobs.plan(earlier.id) if earlier.parent_id is None else None
+    if raw is None:
+        raise Unsupported(
+            f"{name} is not a pipeline job; rerun the pipeline it belongs to",
+            hint=f"cairn job rerun --name {store.jobs.get(earlier.parent_id).name}"
+            if earlier.parent_id
+            else None,
+        )
+    plan = Plan.from_json(dict(raw))
+    source = {**dict(earlier.source), "rerun_of": earlier.name}
+    for _ in range(8):
+        candidate = new_name or generate_name()
+        try:
+            return _create(workspace, renamed(plan, candidate), source)
+        except Conflict:
+            if new_name is not None:
+                raise
+    raise Conflict("could not find a free job name after 8 tries")
+
+
 def default_experiment(folder: Path) -> str:
     """Azure's default experiment name: the folder's name without its last suffix or spaces
     (`Path(".").resolve().stem.replace(" ", "")`), else `Default`."""
@@ -156,7 +184,9 @@ def _create_children(workspace: Workspace, parent: Job, plan: Plan) -> None:
                 compute=step.compute,
                 node_name=step.node,
                 node_path=step.id,
-                reuse_key=step.reuse.key if step.reuse else None,
+                # A force_rerun job's steps are never offered for reuse later (Azure's rule);
+                # their key parts stay, so explanations can still compare against them.
+                reuse_key=step.reuse.key if step.reuse and not plan.settings.force_rerun else None,
                 reuse_key_parts=step.reuse.parts if step.reuse else None,
             )
             for step in plan.steps.values()

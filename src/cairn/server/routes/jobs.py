@@ -63,6 +63,26 @@ def create_job(body: JobCreate, server: State, workspace: WorkspaceDep) -> dict[
     return detail
 
 
+@router.post("/{job_name}/rerun", status_code=201, dependencies=[require(Permission.SUBMIT)])
+def rerun(job_name: str, server: State, workspace: WorkspaceDep) -> dict[str, Any]:
+    """The same plan again under a new name: completed steps are reused."""
+    from cairn.workspace.jobs import rerun_job
+
+    job = rerun_job(workspace, job_name)
+    engine = server.engine_for(workspace.name)
+    if engine is not None:
+        engine.wake()
+    return _detail(server, workspace, job.name)
+
+
+@router.get("/{job_name}/steps/{step:path}/reuse", dependencies=[require(Permission.READ)])
+def explain_reuse(job_name: str, step: str, workspace: WorkspaceDep) -> dict[str, Any]:
+    """A step's reuse key, part by part, beside the nearest earlier candidate's."""
+    from cairn.server.reuse_view import explain
+
+    return explain(workspace, job_name, step)
+
+
 @router.get("", dependencies=[require(Permission.READ)])
 def list_jobs(
     workspace: WorkspaceDep,

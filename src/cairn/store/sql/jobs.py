@@ -193,6 +193,28 @@ class SqlJobStore(SqlBase):
             query = select(JobEventRow).where(JobEventRow.job_id == job_id).order_by(JobEventRow.id)
             return [convert.job_event(row) for row in session.scalars(query)]
 
+    def previous_runs(
+        self, workspace: str, node_path: str, *, not_under: int, limit: int = 20
+    ) -> list[Job]:
+        """The newest runs of step `node_path` (with recorded reuse-key parts) outside the job
+        `not_under`, newest first: the candidates a reuse explanation compares against."""
+        with self.db.read() as session:
+            ws = self.workspace_id(session, workspace)
+            rows = session.scalars(
+                select(JobRow)
+                .where(
+                    JobRow.workspace_id == ws,
+                    JobRow.node_path == node_path,
+                    JobRow.parent_id != not_under,
+                    JobRow.reuse_key_parts.is_not(None),
+                    JobRow.status.in_([JobStatus.COMPLETED, JobStatus.FAILED]),
+                    JobRow.reused_from_id.is_(None),
+                )
+                .order_by(JobRow.id.desc())
+                .limit(limit)
+            )
+            return load_jobs(self, session, list(rows))
+
     def children_events(self, parent_id: int) -> dict[int, list[JobEvent]]:
         """The events of every child of `parent_id`, in one query (for timing tables)."""
         with self.db.read() as session:
