@@ -171,6 +171,31 @@ def rerun(
     raise typer.Exit(follow(api, job["name"]))
 
 
+@app.command("run-step")
+def run_step(
+    name: NameOption,
+    step: Annotated[str, typer.Option("--step", help="The step (nested: `outer/inner`).")],
+    local_dir: Annotated[
+        Path | None,
+        typer.Option("--local-dir", help="Where to run it (default: ./<job>-<step>)."),
+    ] = None,
+    workspace: WorkspaceOption = "default",
+    debug: DebugOption = False,
+) -> None:
+    """Run one step of an earlier job again, in the foreground, with the exact inputs, code and
+    environment it had — for debugging. Its outputs stay in the folder; nothing is recorded.
+
+    \b
+    Examples:
+      cairn job run-step --name brave_river_4x7k2m9q --step train_model
+      cairn job run-step -n brave_river_4x7k2m9q --step prep/clean --local-dir /tmp/debug
+    """
+    from cairn.cli.run_step import run_locally
+
+    folder = (local_dir or Path(f"{name}-{step.replace('/', '.')}")).resolve()
+    raise typer.Exit(run_locally(client(workspace), name, step, folder))
+
+
 @app.command("explain-reuse")
 def explain_reuse(
     name: NameOption,

@@ -139,6 +139,12 @@ class Client:
         result: dict[str, Any] = self.post(self._ws(f"/jobs/{_q(name)}/rerun"))
         return result
 
+    def step_launch_spec(self, name: str, step: str, local_dir: str) -> dict[str, Any]:
+        result: dict[str, Any] = self.get(
+            self._ws(f"/jobs/{_q(name)}/steps/{_q(step)}/launch"), local_dir=local_dir
+        )
+        return result
+
     def explain_reuse(self, name: str, step: str) -> dict[str, Any]:
         result: dict[str, Any] = self.get(self._ws(f"/jobs/{_q(name)}/steps/{_q(step)}/reuse"))
         return result

@@ -75,6 +75,16 @@ def rerun(job_name: str, server: State, workspace: WorkspaceDep) -> dict[str, An
     return _detail(server, workspace, job.name)
 
 
+@router.get("/{job_name}/steps/{step:path}/launch", dependencies=[require(Permission.SUBMIT)])
+def step_launch_spec(
+    job_name: str, step: str, workspace: WorkspaceDep, local_dir: str
+) -> dict[str, Any]:
+    """The launcher's instructions to run one step again in `local_dir` (`job run-step`)."""
+    from cairn.server.run_step import step_spec
+
+    return step_spec(workspace, job_name, step, local_dir)
+
+
 @router.get("/{job_name}/steps/{step:path}/reuse", dependencies=[require(Permission.READ)])
 def explain_reuse(job_name: str, step: str, workspace: WorkspaceDep) -> dict[str, Any]:
     """A step's reuse key, part by part, beside the nearest earlier candidate's."""
