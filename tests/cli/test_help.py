@@ -19,6 +19,7 @@ OFFLINE = {("job", "validate"), ("component", "validate")}  # check files; reach
 PRINTS_NO_DATA = {
     ("job", "stream"),
     ("job", "download"),
+    ("job", "run-step"),
     ("compute", "delete"),
     ("datastore", "delete"),
     ("server", "start"),

@@ -371,5 +371,7 @@ def test_cli_refuses_a_yaml_bomb_with_one_readable_error(tmp_path: Path) -> None
     errors = [line for line in out.splitlines() if "error[" in line]
     assert errors == ["bomb.yml:7:8: error[E002]: refused: more than 1,000,000 YAML nodes"]
     assert out.splitlines()[-1] == "bomb.yml: invalid — 1 error, 0 warnings"
-    assert max_rss_kib < 100 * 1024, f"peak RSS {max_rss_kib / 1024:.0f} MiB"
+    # The whole CLI process: about 45 MiB when its modules are compiled already, more when
+    # Python compiles them first; an expanded bomb would need gigabytes.
+    assert max_rss_kib < 256 * 1024, f"peak RSS {max_rss_kib / 1024:.0f} MiB"
     assert elapsed < 10, f"took {elapsed:.1f}s"

@@ -58,9 +58,10 @@ def test_conda_content_is_stored_and_identifies(workspace: Workspace, env_projec
     resolved = lookups.environment("azureml:train_env:1", None)
     assert resolved.identity == first.content_hash
     assert resolved.ref == "azureml:train_env:1"
-    assert resolved.spec == dict(first.spec)
-    assert resolved.strategy == "inherit"
-    assert resolved.note == f"workspace environment train_env:1: {INHERIT_NOTE}"
+    assert {k: v for k, v in resolved.spec.items() if k != "request"} == dict(first.spec)
+    assert resolved.spec["request"]["requirements"] == ["scikit-learn==1.5.0"]
+    assert resolved.strategy == "venv"
+    assert resolved.note == "workspace environment train_env:1: a venv built from its conda file"
     assert lookups.environment("azureml:train_env@latest", None).identity == changed.content_hash
 
 
@@ -136,4 +137,5 @@ def test_component_environment_files_are_registered_by_content(
     identities = {step.environment.identity for step in steps.values()}
     assert len(identities) == 1, "the same content is the same environment, however it is named"
     assert steps["registered"].environment.spec["conda_file"]["name"] == "train-env"
-    assert steps["registered"].environment.note == f"inline environment: {INHERIT_NOTE}"
+    assert steps["registered"].environment.strategy == "venv"
+    assert steps["registered"].environment.note == "inline environment: a venv built from its conda file"
