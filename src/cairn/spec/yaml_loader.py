@@ -127,7 +127,18 @@ def load_yaml(source: bytes | str, name: str, limits: LoadLimits | None = None) 
         text = source
     composer = _Composer(name, limits)
     try:
-        composer.feed(YAML(typ="safe").parse(text))
+        try:
+            composer.feed(YAML(typ="safe").parse(text))
+        except MarkedYAMLError as fast_error:
+            # libyaml (the fast parser) refuses some plain scalars that PyYAML — what Azure's SDK
+            # reads files with — accepts, e.g. `{path: azureml:data:1}` in a flow mapping. The
+            # pure-Python parser follows PyYAML; it decides whenever the fast one objects (and
+            # when both object, the fast one's message is the one reported).
+            composer = _Composer(name, limits)
+            try:
+                composer.feed(YAML(typ="safe", pure=True).parse(text))
+            except MarkedYAMLError:
+                raise fast_error from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{name}:{mark.line + 1}:{mark.column + 1}" if mark else name
@@ -195,6 +206,13 @@ class _Composer:
                 if len(self.stack) >= self.limits.max_depth:
                     self._limit(f"nesting deeper than {self.limits.max_depth} levels", mark)
                 container: YDict | YList = YDict(mark) if kind is MappingStartEvent else YList(mark)
+                if event.tag not in (None, "!", STD_TAG + "map", STD_TAG + "seq"):
+                    self._diag(
+                        "E005",
+                        f"YAML tag `{event.tag}` is not supported",
+                        mark,
+                        hint="remove the tag",
+                    )
                 if event.anchor:
                     self.open_anchors.add(event.anchor)
                 self.stack.append(_Frame(container, event.anchor))
