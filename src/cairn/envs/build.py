@@ -36,6 +36,9 @@ class TextSink(Protocol):
 
 
 class EnvironmentBuildFailed(CairnError):
+    """uv could not build a step's environment (a package or interpreter it cannot find); the
+    step fails with reason `environment` and its log has uv's output."""
+
     code = "environment_build_failed"
     http_status = 500
 
