@@ -39,6 +39,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "datastore": ("cairn.cli.datastore", "app"),
     "workspace": ("cairn.cli.workspace", "app"),
     "server": ("cairn.cli.server", "app"),
+    "studio": ("cairn.cli.studio", "app"),
 }
 """Command groups, in the order `cairn --help` lists them: the module and its Typer app."""
 

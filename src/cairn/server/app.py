@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 
 from cairn import __version__
-from cairn.server import errors
+from cairn.server import errors, studio
 from cairn.server.auth import TokenGate
 from cairn.server.routes import assets, blobs, health, jobs, resources, workspaces
 from cairn.server.state import ServerState
@@ -58,4 +58,5 @@ def create_app(settings: ServerSettings, state: ServerState | None = None) -> Fa
         assets.router,
     ):
         app.include_router(router, prefix=API)
+    studio.install(app, api_prefix=API)
     return app

@@ -8,6 +8,7 @@ or render HTML; `layout` places the boxes, the template writes the SVG.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from cairn.server.studio.layout import Box, Layout, layered_layout
@@ -78,26 +79,60 @@ class Drawing:
     crossings: int
 
 
-def draw(
-    plan: Mapping[str, Any], states: Mapping[str, StepState], collapsed: Collection[str] = ()
-) -> Drawing:
-    """The drawing of `plan`'s steps with `states` (by step id), `collapsed` components as one
-    box each."""
+@dataclass(frozen=True)
+class Shape:
+    """What a drawing keeps between requests: a plan's frozen layout for one set of collapsed
+    components (a stored plan never changes, so neither does this)."""
+
+    members: dict[str, list[str]]
+    labels: dict[tuple[str, str], str]
+    layout: Layout
+    folded: list[str]
+
+
+def shape(plan: Mapping[str, Any], collapsed: Collection[str] = ()) -> Shape:
     steps: Mapping[str, Any] = plan.get("steps") or {}
     groups: Mapping[str, Any] = plan.get("groups") or {}
     folded = sorted((g for g in collapsed if g in groups), key=len)
-    owner = {step_id: _representative(step_id, folded) for step_id in steps}
     members: dict[str, list[str]] = {}
-    for step_id, shown in owner.items():
-        members.setdefault(shown, []).append(step_id)
+    owner = {}
+    for step_id in steps:
+        owner[step_id] = _representative(step_id, folded)
+        members.setdefault(owner[step_id], []).append(step_id)
     labels = _edge_labels(steps, owner)
     boxes = [Box(node_id, NODE_W, NODE_H) for node_id in members]
-    layout = layered_layout(boxes, list(labels), margin=48.0)
-    nodes = tuple(_node(node_id, ids, steps, groups, states, layout) for node_id, ids in members.items())
-    edges = tuple(_edge(route.source, route.target, route.points, labels) for route in layout.edges)
-    frames = _frames(groups, folded, layout)
+    clusters = {node_id: _groups_of(node_id, groups) for node_id in members}
+    laid_out = layered_layout(boxes, list(labels), margin=48.0, clusters=clusters)
+    return Shape(members, labels, laid_out, folded)
+
+
+def _groups_of(node_id: str, groups: Mapping[str, Any]) -> tuple[str, ...]:
+    """The expanded components a node lies in, outermost first."""
+    parts = node_id.split("/")
+    return tuple(p for p in ("/".join(parts[:k]) for k in range(1, len(parts))) if p in groups)
+
+
+def draw(
+    plan: Mapping[str, Any],
+    states: Mapping[str, StepState],
+    collapsed: Collection[str] = (),
+    laid_out: Shape | None = None,
+) -> Drawing:
+    """The drawing of `plan`'s steps with `states` (by step id), `collapsed` components as one
+    box each; `laid_out` is the plan's `shape` for the same components, when kept."""
+    steps: Mapping[str, Any] = plan.get("steps") or {}
+    groups: Mapping[str, Any] = plan.get("groups") or {}
+    found = laid_out or shape(plan, collapsed)
+    layout = found.layout
+    nodes = tuple(
+        _node(node_id, ids, steps, groups, states, layout) for node_id, ids in found.members.items()
+    )
+    edges = tuple(
+        _edge(route.source, route.target, route.points, found.labels) for route in layout.edges
+    )
+    frames = _frames(groups, found.folded, layout)
     listed = tuple(
-        (gid, str(groups[gid].get("display_name") or gid), _is_folded(gid, folded))
+        (gid, str(groups[gid].get("display_name") or gid), _is_folded(gid, found.folded))
         for gid in sorted(groups)
     )
     return Drawing(nodes, edges, frames, listed, layout.width, layout.height, layout.crossings)
@@ -187,14 +222,19 @@ def _edge(
     points: tuple[tuple[float, float], ...],
     labels: Mapping[tuple[str, str], str],
 ) -> Edge:
+    path, (x, y) = curve(points)
+    return Edge(source, target, path, labels.get((source, target), ""), x, y)
+
+
+def curve(points: tuple[tuple[float, float], ...]) -> tuple[str, tuple[float, float]]:
+    """An SVG path through `points` (horizontal tangents) and where its label goes."""
     parts = [f"M{points[0][0]:.1f},{points[0][1]:.1f}"]
-    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+    for (x0, y0), (x1, y1) in pairwise(points):
         bend = (x1 - x0) / 2
         parts.append(f"C{x0 + bend:.1f},{y0:.1f} {x1 - bend:.1f},{y1:.1f} {x1:.1f},{y1:.1f}")
     middle = len(points) // 2
     (ax, ay), (bx, by) = points[middle - 1], points[middle]
-    return Edge(source, target, " ".join(parts), labels.get((source, target), ""),
-                (ax + bx) / 2, (ay + by) / 2 - 4)
+    return " ".join(parts), ((ax + bx) / 2, (ay + by) / 2 - 4)
 
 
 def _frames(groups: Mapping[str, Any], folded: list[str], layout: Layout) -> tuple[Frame, ...]:

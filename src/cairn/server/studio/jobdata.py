@@ -21,6 +21,7 @@ from cairn.store.status import JobStatus
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from cairn.server.studio.cache import StudioCache
     from cairn.store import Store
     from cairn.store.records import Job, JobEvent
 
@@ -92,6 +93,12 @@ class JobView:
     def timings(self) -> JobTimings:
         return job_timings(self.events)
 
+    def ended(self) -> bool:
+        """The job and all its steps have ended: nothing in this view changes any more."""
+        return self.job.status.is_terminal and all(
+            s.job.status.is_terminal for s in self.steps.values()
+        )
+
     def states(self, now: datetime) -> dict[str, StepState]:
         return {step_id: step.state(now) for step_id, step in self.steps.items()}
 
@@ -122,22 +129,31 @@ class JobView:
         return found
 
 
-def load_job(store: Store, workspace: str, name: str) -> JobView:
+def load_job(store: Store, workspace: str, name: str, cache: StudioCache | None = None) -> JobView:
+    """A job and its steps; `cache` keeps the (frozen) plan between calls."""
     job = store.jobs.get_by_name(workspace, name)
+    kept = cache.ended.peek(job.id) if cache is not None else None
+    if isinstance(kept, JobView) and kept.job == job:
+        return kept
     parent_name = store.jobs.get(job.parent_id).name if job.parent_id else None
     if job.type != "pipeline":
         return JobView(job, {}, tuple(store.jobs.events(job.id)), {}, parent_name)
-    plan = dict(store.jobs.plan(job.id) or {})
+    plan = (
+        cache.plans.get(job.id, lambda: dict(store.jobs.plan(job.id) or {}))
+        if cache is not None
+        else dict(store.jobs.plan(job.id) or {})
+    )
     planned: Mapping[str, Any] = plan.get("steps") or {}
     events = store.jobs.children_events(job.id)
     steps = {}
     for child in store.jobs.children(job.id):
         step_id = child.node_path or child.node_name or child.name
         own = tuple(events.get(child.id, ()))
-        steps[step_id] = StepView(
-            step_id, child, own, job_timings(own), planned.get(step_id) or {}
-        )
-    return JobView(job, plan, tuple(store.jobs.events(job.id)), steps, parent_name)
+        steps[step_id] = StepView(step_id, child, own, job_timings(own), planned.get(step_id) or {})
+    view = JobView(job, plan, tuple(store.jobs.events(job.id)), steps, parent_name)
+    if cache is not None and view.ended():
+        cache.ended.put(job.id, view)
+    return view
 
 
 def now() -> datetime:

@@ -15,9 +15,12 @@ job, step or status is; it places boxes and routes edges, nothing more.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 DUMMY_HEIGHT = 4.0
+BAND_GAP = 80.0
+"""Between the bands of two clusters: room for both frames and a label."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,7 @@ class _Graph:
     up: list[list[int]]
     down: list[list[int]]
     chains: list[tuple[int, int, list[int]]]
+    cluster: list[tuple[str, ...]]
 
 
 def layered_layout(
@@ -72,18 +76,23 @@ def layered_layout(
     node_gap: float = 16.0,
     margin: float = 16.0,
     sweeps: int = 8,
+    clusters: Mapping[str, tuple[str, ...]] | None = None,
 ) -> Layout:
-    """Place `nodes` in columns so that every edge points right, with few crossings."""
+    """Place `nodes` in columns so that every edge points right, with few crossings.
+
+    `clusters` gives a node the nested groups it belongs to (outermost first): each layer keeps
+    a group's members next to each other, so that a frame drawn around them holds nothing else.
+    """
     index = {box.id: i for i, box in enumerate(nodes)}
-    pairs = sorted(
-        {(index[a], index[b]) for a, b in edges if a in index and b in index and a != b}
-    )
+    pairs = sorted({(index[a], index[b]) for a, b in edges if a in index and b in index and a != b})
     layer = _layers(len(nodes), pairs)
-    graph = _expand(nodes, pairs, layer)
+    graph = _expand(nodes, pairs, layer, [(clusters or {}).get(box.id, ()) for box in nodes])
     order = _order(graph, sweeps)
     crossings = _total_crossings(graph, order)
     x = _columns(graph, order, layer_gap, margin)
     y = _rows(graph, order, node_gap)
+    if any(graph.cluster[: len(nodes)]):
+        y = _bands(graph, y, len(nodes), BAND_GAP)
     top = min((y[v] for v in range(len(y))), default=0.0)
     y = [value - top + margin for value in y]
     placed = {
@@ -135,8 +144,14 @@ def _layers(count: int, pairs: list[tuple[int, int]]) -> list[int]:
     return layer
 
 
-def _expand(nodes: list[Box], pairs: list[tuple[int, int]], layer: list[int]) -> _Graph:
+def _expand(
+    nodes: list[Box],
+    pairs: list[tuple[int, int]],
+    layer: list[int],
+    cluster: list[tuple[str, ...]],
+) -> _Graph:
     count = len(nodes)
+    cluster = list(cluster)
     height = [box.height for box in nodes]
     width = [box.width for box in nodes]
     layers = list(layer)
@@ -149,9 +164,11 @@ def _expand(nodes: list[Box], pairs: list[tuple[int, int]], layer: list[int]) ->
             continue
         chain: list[int] = []
         previous = a
+        shared = _common(cluster[a], cluster[b])
         for step in range(layers[a] + 1, layers[b]):
             dummy = len(layers)
             layers.append(step)
+            cluster.append(shared)
             height.append(DUMMY_HEIGHT)
             width.append(0.0)
             up.append([previous])
@@ -162,7 +179,16 @@ def _expand(nodes: list[Box], pairs: list[tuple[int, int]], layer: list[int]) ->
         down[previous].append(b)
         up[b].append(previous)
         chains.append((a, b, chain))
-    return _Graph(layers, height, width, up, down, chains)
+    return _Graph(layers, height, width, up, down, chains, cluster)
+
+
+def _common(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+    shared = []
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        shared.append(x)
+    return tuple(shared)
 
 
 def _order(graph: _Graph, sweeps: int) -> list[list[int]]:
@@ -172,16 +198,16 @@ def _order(graph: _Graph, sweeps: int) -> list[list[int]]:
         order[graph.layer[v]].append(v)
     position = [0] * len(graph.layer)
     _renumber(order, position)
-    _sweep(order, position, graph.up, range(1, depth))  # a first, down-only pass
+    _sweep(order, position, graph.up, range(1, depth), graph.cluster)  # a first pass
     best = [list(row) for row in order]
     best_crossings = _total_crossings(graph, order)
     for i in range(sweeps):
         if best_crossings == 0:
             break
         if i % 2:
-            _sweep(order, position, graph.up, range(1, depth))
+            _sweep(order, position, graph.up, range(1, depth), graph.cluster)
         else:
-            _sweep(order, position, graph.down, range(depth - 2, -1, -1))
+            _sweep(order, position, graph.down, range(depth - 2, -1, -1), graph.cluster)
         crossings = _total_crossings(graph, order)
         if crossings < best_crossings:
             best, best_crossings = [list(row) for row in order], crossings
@@ -195,21 +221,42 @@ def _renumber(order: list[list[int]], position: list[int]) -> None:
 
 
 def _sweep(
-    order: list[list[int]], position: list[int], fixed: list[list[int]], layers: range
+    order: list[list[int]],
+    position: list[int],
+    fixed: list[list[int]],
+    layers: range,
+    cluster: list[tuple[str, ...]],
 ) -> None:
-    """Order each layer by the mean position of its neighbours in the layer before it."""
+    """Order each layer by the mean position of its neighbours in the layer before it, keeping
+    the members of a cluster together (ordered by their cluster's mean)."""
     for index in layers:
         row = order[index]
-
-        def key(v: int) -> tuple[float, int]:
+        bary = {}
+        for v in row:
             near = fixed[v]
-            if not near:
-                return (float(position[v]), position[v])
-            return (sum(position[u] for u in near) / len(near), position[v])
+            bary[v] = sum(position[u] for u in near) / len(near) if near else float(position[v])
+        means = _cluster_means(row, bary, cluster)
 
-        row.sort(key=key)
+        keys = {
+            v: (*(means[cluster[v][: k + 1]] for k in range(len(cluster[v]))), bary[v], position[v])
+            for v in row
+        }
+        row.sort(key=keys.__getitem__)
         for i, v in enumerate(row):
             position[v] = i
+
+
+def _cluster_means(
+    row: list[int], bary: dict[int, float], cluster: list[tuple[str, ...]]
+) -> dict[tuple[str, ...], float]:
+    sums: dict[tuple[str, ...], list[float]] = {}
+    for v in row:
+        path = cluster[v]
+        for k in range(len(path)):
+            entry = sums.setdefault(path[: k + 1], [0.0, 0.0])
+            entry[0] += bary[v]
+            entry[1] += 1
+    return {prefix: total / count for prefix, (total, count) in sums.items()}
 
 
 def _total_crossings(graph: _Graph, order: list[list[int]]) -> int:
@@ -285,3 +332,32 @@ def _align(
         upward[i] = min(want[i], upward[i + 1] - height[row[i]] - gap)
     for i, v in enumerate(row):
         y[v] = (downward[i] + upward[i]) / 2
+
+
+def _bands(graph: _Graph, y: list[float], real: int, gap: float) -> list[float]:
+    """Stack each outermost cluster (and the unclustered nodes) in a horizontal band of its own,
+    so that frames around clusters never overlap; edges that cross bands are drawn straight."""
+    members: dict[str, list[int]] = {}
+    for v in range(real):
+        members.setdefault(graph.cluster[v][0] if graph.cluster[v] else "", []).append(v)
+    for chain_start, chain_end, chain in graph.chains:
+        inner = _common(graph.cluster[chain_start], graph.cluster[chain_end])
+        if inner:
+            members[inner[0]].extend(chain)
+    mean = {band: sum(y[v] for v in vs) / len(vs) for band, vs in members.items()}
+    placed = list(y)
+    top = 0.0
+    for band in sorted(members, key=lambda b: mean[b]):
+        vs = members[band]
+        low = min(y[v] for v in vs)
+        for v in vs:
+            placed[v] = top + y[v] - low
+        top += max(y[v] + graph.height[v] for v in vs) - low + gap
+    banded = {v for vs in members.values() for v in vs}
+    for a, b, chain in graph.chains:
+        if not chain or chain[0] in banded:
+            continue
+        ya, yb = placed[a] + graph.height[a] / 2, placed[b] + graph.height[b] / 2
+        for k, d in enumerate(chain, 1):
+            placed[d] = ya + (yb - ya) * k / (len(chain) + 1) - DUMMY_HEIGHT / 2
+    return placed

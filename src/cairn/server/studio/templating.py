@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from fastapi.routing import APIRoute
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment, PackageLoader, Undefined
 from starlette.responses import HTMLResponse
 
 from cairn.errors import CairnError
@@ -42,7 +42,6 @@ def environment() -> Environment:
     env = Environment(
         loader=PackageLoader("cairn.server.studio", "templates"),
         autoescape=True,
-        undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -60,15 +59,20 @@ def environment() -> Environment:
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     env: Environment = request.app.state.studio_templates
     session = request.app.state.studio_sessions.session_of(request)
+    context.setdefault("ws", "")
+    context.setdefault("wsq", {})
+    context.setdefault("title", "Cairn studio")
     html = env.get_template(template).render(
         request=request, csrf=session.csrf if session else "", **context
     )
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 
 
-def duration(seconds: float | None) -> str:
-    if seconds is None or math.isnan(seconds):
+def duration(seconds: float | Undefined | None) -> str:
+    if seconds is None or isinstance(seconds, Undefined) or math.isnan(seconds):
         return "–"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
     if seconds < 10:
         return f"{seconds:.1f} s"
     if seconds < 60:
@@ -80,16 +84,16 @@ def duration(seconds: float | None) -> str:
     return f"{hours} h {minutes} m"
 
 
-def when(value: datetime | str | None) -> str:
-    if value is None:
+def when(value: datetime | str | Undefined | None) -> str:
+    if value is None or isinstance(value, Undefined):
         return "–"
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def size(count: int | float | None) -> str:
-    if count is None:
+def size(count: float | Undefined | None) -> str:
+    if count is None or isinstance(count, Undefined):
         return "–"
     amount = float(count)
     for unit in ("B", "KiB", "MiB", "GiB"):
@@ -105,7 +109,7 @@ def short_hash(value: str | None) -> str:
     return value.split(":", 1)[-1][:12]
 
 
-def query(path: str, params: Mapping[str, Any] | None = None, **more: Any) -> str:
+def query(path: str, params: Mapping[str, Any] | None = None, /, **more: Any) -> str:
     """`path?a=1&b=2`, dropping empty values (lists repeat their key)."""
     merged = {**(params or {}), **more}
     pairs = [

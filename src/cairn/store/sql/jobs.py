@@ -219,15 +219,27 @@ class SqlJobStore(SqlBase):
         """The events of every child of `parent_id`, in one query (for timing tables)."""
         with self.db.read() as session:
             job_row(session, parent_id)
+            # Plain rows rather than ORM objects: a 1,000-step pipeline has several thousand
+            # events, and the studio reads them on every refresh of its job page.
+            columns = (JobEventRow.id, JobEventRow.job_id, JobEventRow.status, JobEventRow.at)
             query = (
-                select(JobEventRow)
+                select(*columns, JobEventRow.reason, JobEventRow.detail)
                 .join(JobRow, JobRow.id == JobEventRow.job_id)
                 .where(JobRow.parent_id == parent_id)
                 .order_by(JobEventRow.job_id, JobEventRow.id)
             )
             out: dict[int, list[JobEvent]] = {}
-            for row in session.scalars(query):
-                out.setdefault(row.job_id, []).append(convert.job_event(row))
+            for row in session.execute(query):
+                out.setdefault(row.job_id, []).append(
+                    JobEvent(
+                        id=row.id,
+                        job_id=row.job_id,
+                        status=JobStatus(row.status),
+                        at=row.at,
+                        reason=row.reason,
+                        detail=None if row.detail is None else dict(row.detail),
+                    )
+                )
             return out
 
     # -- patches -------------------------------------------------------------------------------
