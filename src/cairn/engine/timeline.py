@@ -76,6 +76,7 @@ def outcome_properties(record: StepRecord) -> dict[str, Any]:
         "reason": record.reason,
         "message": record.message or None,
         "log_tail": record.log_tail[-50:] or None,
+        "artifacts": record.artifacts,
     }
 
 

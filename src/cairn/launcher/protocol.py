@@ -18,6 +18,9 @@ A step's work folder (one per attempt):
                      output is the file `outputs/<name>/<last component of commit_to>`)
     user_logs/std_log.txt (std_log_process_<rank>.txt for distributed steps)
     record.json      the outcome, written last (temp file + rename + fsync)
+
+What the step leaves under `wd/outputs/` and `wd/logs/`, and a copy of `user_logs/`, go to the
+artifact store folder `LaunchSpec.artifacts` whatever the outcome (`cairn.launcher.artifacts`).
 """
 
 from __future__ import annotations
@@ -80,6 +83,16 @@ class OutputSpec:
 
 
 @dataclass(frozen=True)
+class ArtifactStore:
+    """Where the step's artifacts go: Azure's default artifact location for its job name
+    (`azureml://datastores/workspaceartifactstore/paths/ExperimentRun/dcid.<job>/`)."""
+
+    uri: str
+    path: str
+    """Its local folder."""
+
+
+@dataclass(frozen=True)
 class LaunchSpec:
     job_name: str
     """The step's job name (`AZUREML_RUN_ID`)."""
@@ -104,8 +117,11 @@ class LaunchSpec:
     """A Unix datagram socket to tell the executor about progress (best effort)."""
     attempt: int = 1
     environment: dict[str, Any] | None = None
-    """An environment to build (or find built) before running: `identity`, `python`,
-    `requirements`, `envs` (the folder of built environments). None runs with `python_bin`."""
+    """The step's environment: `strategy` and `identity`; for `venv`, what to build (or find
+    built) before running: `python`, `requirements`, `envs` (the folder of built environments).
+    Any other strategy (or None) runs with `python_bin`."""
+    artifacts: ArtifactStore | None = None
+    """The artifact store folder (None: the step's artifacts are not kept)."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -115,6 +131,8 @@ class LaunchSpec:
         data = json.loads(text)
         data["inputs"] = [InputSpec(**i) for i in data.get("inputs", [])]
         data["outputs"] = [OutputSpec(**o) for o in data.get("outputs", [])]
+        if data.get("artifacts") is not None:
+            data["artifacts"] = ArtifactStore(**data["artifacts"])
         return cls(**data)
 
     def write(self) -> Path:
@@ -155,7 +173,10 @@ class StepRecord:
     log_tail: list[str] = field(default_factory=list)
     """The last lines of the step's log (at most 50), for the root-failure view."""
     environment: dict[str, Any] | None = None
-    """The environment the step ran in: `identity`, `packages` (the lock), `built` (this time)."""
+    """The environment the step ran in: `strategy`, `identity`; for a venv its `folder`,
+    `packages` (the lock) and `built` (this time)."""
+    artifacts: dict[str, str] | None = None
+    """Where the step's artifacts were stored: `uri` and local `path` (None: nowhere)."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

@@ -37,6 +37,12 @@ if TYPE_CHECKING:
 DEFAULT_OUTPUT_PATH = (
     "azureml://datastores/${{default_datastore}}/paths/azureml/${{name}}/${{output_name}}/"
 )
+ARTIFACT_STORE_PATH = (
+    "azureml://datastores/workspaceartifactstore/paths/ExperimentRun/dcid.${{name}}/"
+)
+"""Azure's default artifact store folder of a step: its logs and what it wrote under `./outputs`
+and `./logs`. A folder output named `ARTIFACTS_OUTPUT` with no path of its own is that folder."""
+ARTIFACTS_OUTPUT = "artifacts"
 _DATA_VALUES = (DataInput, MLTableInput, ModelInput)
 
 
@@ -206,9 +212,11 @@ class Sources:
             settings, pipeline_output = self._output_settings(given.get(name), frame)
             kind = (settings.type if settings else None) or port.type or "uri_folder"
             mode = (settings.mode if settings else None) or port.mode or "rw_mount"
-            template = (
-                settings.path if settings and settings.path else None
-            ) or DEFAULT_OUTPUT_PATH
+            template = (settings.path if settings and settings.path else None) or (
+                ARTIFACT_STORE_PATH
+                if name == ARTIFACTS_OUTPUT and kind == "uri_folder"
+                else DEFAULT_OUTPUT_PATH
+            )
             register = None
             if settings is not None and settings.name:
                 register = (

@@ -1,8 +1,11 @@
 """`job download`: a job's outputs as a tar archive in Azure's layout — `named-outputs/<name>/`
-for outputs and `artifacts/` for logs — streamed from a temporary file."""
+for outputs and `artifacts/` for the artifact store folder (`outputs/`, `logs/`, `user_logs/`) —
+streamed from a temporary file. A command job's artifacts are `artifacts/` itself; a pipeline's
+are one folder per step, `artifacts/<step>/`. A reused step's artifacts are the original's."""
 
 from __future__ import annotations
 
+import contextlib
 import tarfile
 import tempfile
 from pathlib import Path
@@ -62,14 +65,29 @@ def build_archive(
                         else f"named-outputs/{name}",
                     )
         if include_all or output_name is None:
-            jobs = store.jobs.children(job.id) if job.type == "pipeline" else [job]
-            for child in jobs:
-                workdir = child.properties.get("workdir")
-                logs = Path(str(workdir)) / USER_LOGS if workdir else None
-                if logs is not None and logs.is_dir():
-                    step = (child.node_path or child.name).replace("/", ".")
-                    archive.add(logs, arcname=f"artifacts/{step}/{USER_LOGS}")
+            if job.type != "pipeline":
+                _add_artifacts(archive, store, job, "artifacts")
+            for child in store.jobs.children(job.id) if job.type == "pipeline" else []:
+                step = (child.node_path or child.name).replace("/", ".")
+                _add_artifacts(archive, store, child, f"artifacts/{step}")
     return Path(handle.name)
+
+
+def _add_artifacts(archive: tarfile.TarFile, store: Store, job: Job, arcname: str) -> None:
+    """The step's artifact store folder; for a job run before artifacts were kept, its logs."""
+    source = job
+    if job.reused_from_id is not None and not job.properties.get("artifacts"):
+        with contextlib.suppress(NotFound):
+            source = store.jobs.get(job.reused_from_id)
+    stored = source.properties.get("artifacts") or {}
+    folder = Path(str(stored["path"])) if stored.get("path") else None
+    if folder is not None and folder.is_dir():
+        archive.add(folder, arcname=arcname)
+        return
+    workdir = source.properties.get("workdir")
+    logs = Path(str(workdir)) / USER_LOGS if workdir else None
+    if logs is not None and logs.is_dir():
+        archive.add(logs, arcname=f"{arcname}/{USER_LOGS}")
 
 
 def stream_file(path: Path, chunk: int = 1 << 20) -> Iterator[bytes]:

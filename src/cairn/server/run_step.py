@@ -1,6 +1,7 @@
 """`job run-step`: the launcher's instructions for one step of an earlier job, with the exact
 inputs (the committed outputs its upstream steps produced then), code snapshot and environment
-it ran with — and its outputs kept in the caller's folder instead of being committed."""
+it ran with — and its outputs (`committed/`) and artifacts (`artifacts/`) kept in the caller's
+folder instead of being committed."""
 
 from __future__ import annotations
 
@@ -51,7 +52,17 @@ def step_spec(workspace: Workspace, job_name: str, step: str, folder: str) -> di
         notify=None,
         attempt=1,
     )
+    original = spec.artifacts.path if spec.artifacts else None
+    artifacts = spec.artifacts and dataclasses.replace(
+        spec.artifacts, path=str(target / "artifacts")
+    )
     kept = [
-        dataclasses.replace(o, commit_to=str(target / "committed" / o.name)) for o in spec.outputs
+        dataclasses.replace(
+            o,
+            commit_to=artifacts.path
+            if artifacts and o.commit_to == original
+            else str(target / "committed" / o.name),
+        )
+        for o in spec.outputs
     ]
-    return dataclasses.asdict(dataclasses.replace(spec, outputs=kept))
+    return dataclasses.asdict(dataclasses.replace(spec, outputs=kept, artifacts=artifacts))

@@ -144,6 +144,8 @@ class WorkspaceLookups:
             step = _step_for_pipeline_output(jobs.plan(found.id), output)
             if step is not None:
                 return self._job_output(*step)
+        if output == "artifacts" and output not in outputs and found.properties.get("artifacts"):
+            outputs[output] = found.properties["artifacts"]  # Azure's name for the artifact store
         if output not in outputs:
             raise NotFound(f"job {job} has no committed output `{output}`")
         ref = parse_data_ref(str(outputs[output]["uri"]))
