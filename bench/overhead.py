@@ -66,7 +66,8 @@ def write_project(folder: Path) -> None:
 def chain(folder: Path, n: int) -> Path:
     lines = ["type: pipeline", "compute: local", "jobs:", "  s0: {component: ./first.yml}"]
     for i in range(1, n):
-        lines.append(f"  s{i}: {{component: ./one.yml, inputs: {{i0: '${{{{parent.jobs.s{i - 1}.outputs.out}}}}'}}}}")
+        ref = f"${{{{parent.jobs.s{i - 1}.outputs.out}}}}"
+        lines.append(f"  s{i}: {{component: ./one.yml, inputs: {{i0: '{ref}'}}}}")
     path = folder / f"chain{n}.yml"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -75,8 +76,9 @@ def chain(folder: Path, n: int) -> Path:
 def fan(folder: Path, n: int) -> Path:
     component(folder, f"join{n}", n)
     lines = ["type: pipeline", "compute: local", "jobs:", "  start: {component: ./first.yml}"]
+    ref = "${{parent.jobs.start.outputs.out}}"
     for i in range(n):
-        lines.append(f"  w{i}: {{component: ./one.yml, inputs: {{i0: '${{{{parent.jobs.start.outputs.out}}}}'}}}}")
+        lines.append(f"  w{i}: {{component: ./one.yml, inputs: {{i0: '{ref}'}}}}")
     lines.append(f"  end:\n    component: ./join{n}.yml\n    inputs:")
     lines.extend(f"      i{i}: ${{{{parent.jobs.w{i}.outputs.out}}}}" for i in range(n))
     path = folder / f"fan{n}.yml"
@@ -103,11 +105,23 @@ def floor_fan(folder: Path, n: int, slots: int) -> float:
     subprocess.run([sys.executable, str(script), str(work / "start")], check=True)
     names = "\n".join(f"w{i}" for i in range(n))
     subprocess.run(
-        ["xargs", "-P", str(slots), "-I{}", sys.executable, str(script), str(work / "start"), str(work / "{}")],
+        [
+            "xargs",
+            "-P",
+            str(slots),
+            "-I{}",
+            sys.executable,
+            str(script),
+            str(work / "start"),
+            str(work / "{}"),
+        ],
         input=names.encode(),
         check=True,
     )
-    subprocess.run([sys.executable, str(script), *(str(work / f"w{i}") for i in range(n)), str(work / "end")], check=True)
+    subprocess.run(
+        [sys.executable, str(script), *(str(work / f"w{i}") for i in range(n)), str(work / "end")],
+        check=True,
+    )
     return time.perf_counter() - start
 
 
@@ -122,7 +136,9 @@ def cairn_run(api: object, path: Path, *, force: bool) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--skip-1000", action="store_true")
     args = parser.parse_args()
@@ -146,25 +162,42 @@ def main() -> None:
                 runs = args.runs if shape != "fan1000" else max(1, args.runs // 2)
                 n = int(shape.removeprefix("chain").removeprefix("fan"))
                 floor = statistics.median(
-                    floor_chain(folder, n) if shape.startswith("chain") else floor_fan(folder, n, slots)
+                    floor_chain(folder, n)
+                    if shape.startswith("chain")
+                    else floor_fan(folder, n, slots)
                     for _ in range(runs)
                 )
                 cairn = statistics.median(cairn_run(api, path, force=True) for _ in range(runs))
                 steps = n if shape.startswith("chain") else n + 2
                 rows.append((shape, steps, floor, cairn, (cairn - floor) / steps * 1000))
-            cached = statistics.median(cairn_run(api, shapes["chain10"], force=False) for _ in range(args.runs))
+            cached = statistics.median(
+                cairn_run(api, shapes["chain10"], force=False) for _ in range(args.runs)
+            )
         finally:
             api.close()
             stop_server(Home.from_env())
     print(f"{'shape':<9} {'steps':>5} {'floor s':>8} {'cairn s':>8} {'ratio':>6} {'ms/step':>8}")
     for shape, steps, floor, cairn, per_step in rows:
-        print(f"{shape:<9} {steps:>5} {floor:8.3f} {cairn:8.3f} {cairn / floor:6.2f} {per_step:8.1f}")
+        print(
+            f"{shape:<9} {steps:>5} {floor:8.3f} {cairn:8.3f} {cairn / floor:6.2f} {per_step:8.1f}"
+        )
     print(f"{'cached':<9} {10:>5} {'':>8} {cached:8.3f}")
-    print(json.dumps({
-        "slots": slots,
-        **{shape: {"floor_s": round(f, 3), "cairn_s": round(c, 3), "ratio": round(c / f, 2)} for shape, _, f, c, _ in rows},
-        "cached_chain10_s": round(cached, 3),
-    }))
+    print(
+        json.dumps(
+            {
+                "slots": slots,
+                **{
+                    shape: {
+                        "floor_s": round(f, 3),
+                        "cairn_s": round(c, 3),
+                        "ratio": round(c / f, 2),
+                    }
+                    for shape, _, f, c, _ in rows
+                },
+                "cached_chain10_s": round(cached, 3),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -341,20 +341,31 @@ def test_unreadable_paths_are_yaml_errors(tmp_path: Path) -> None:
 # --- through the real executable -------------------------------------------------------------
 
 
+# Linux counts the memory of the process that forked a child into the child's peak RSS (the
+# copied or shared pages before `exec`), so a large test worker would inflate the figure. A small,
+# fresh Python starts the command and reports the command's own peak.
+_MEASURE = """
+import os, subprocess, sys
+with open(sys.argv[1], "w") as out, open(sys.argv[2], "w") as err:
+    proc = subprocess.Popen(sys.argv[3:], stdout=out, stderr=err)
+    _, status, usage = os.wait4(proc.pid, 0)
+print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
+"""
+
+
 def run_measured(*args: str, cwd: Path) -> tuple[int, str, str, int]:
     """Run the `cairn` executable; return its exit status, output, errors and peak RSS in KiB."""
     out, err = cwd / "stdout.txt", cwd / "stderr.txt"
-    with out.open("w") as stdout, err.open("w") as stderr:
-        proc = subprocess.Popen(
-            [str(CAIRN), *args],
-            stdout=stdout,
-            stderr=stderr,
-            cwd=cwd,
-            env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
-        )
-        _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return proc.returncode, out.read_text(), err.read_text(), usage.ru_maxrss
+    measured = subprocess.run(
+        [sys.executable, "-I", "-c", _MEASURE, str(out), str(err), str(CAIRN), *args],
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "200", "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    code, rss = (int(word) for word in measured.stdout.split())
+    return code, out.read_text(), err.read_text(), rss
 
 
 def test_cli_refuses_a_yaml_bomb_with_one_readable_error(tmp_path: Path) -> None:

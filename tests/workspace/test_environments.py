@@ -138,4 +138,7 @@ def test_component_environment_files_are_registered_by_content(
     assert len(identities) == 1, "the same content is the same environment, however it is named"
     assert steps["registered"].environment.spec["conda_file"]["name"] == "train-env"
     assert steps["registered"].environment.strategy == "venv"
-    assert steps["registered"].environment.note == "inline environment: a venv built from its conda file"
+    assert (
+        steps["registered"].environment.note
+        == "inline environment: a venv built from its conda file"
+    )

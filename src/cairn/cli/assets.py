@@ -1,6 +1,7 @@
 """`cairn component|data|environment|model create|show|list|archive|restore`: the `az ml` verbs of
 versioned assets. The four groups differ only in their noun, so one function adds the verbs to
-each group's Typer app; `component validate` lives in `component.py`.
+each group's Typer app; `component validate` lives in `component.py`. `environment prune` is the
+one verb of a single group: it removes built environments, not registered versions.
 
 No `from __future__ import annotations` here: the options' help texts name the group, so the
 annotations must be evaluated where each command is defined, inside its factory.
@@ -227,7 +228,65 @@ def _toggle(app: typer.Typer, group: AssetGroup, verb: str, *, archived: bool) -
 
 
 data_app = group_app("data", "Register and inspect data assets (`az ml data`).")
+
+
+def parse_age(text: str) -> float:
+    """`30d`, `12h`, `90m`, `45s` (or plain seconds) → seconds."""
+    import re
+
+    from cairn.errors import UsageError
+
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", text)
+    if match is None:
+        raise UsageError(
+            f"--older-than {text!r}: give a number with a unit s, m, h or d (e.g. 30d)"
+        )
+    return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+
+def _prune(app: typer.Typer) -> None:
+    def prune(
+        older_than: Annotated[
+            str,
+            typer.Option(
+                "--older-than",
+                help="Remove builds no step has used for this long: 30d, 12h, 90m, 45s.",
+                show_default=False,
+            ),
+        ],
+        workspace: WorkspaceOption = "default",
+        resource_group: ResourceGroupOption = None,
+        subscription: SubscriptionOption = None,
+        output: OutputOption = OutputFormat.table,
+        query: QueryOption = None,
+        debug: DebugOption = False,
+    ) -> None:
+        seconds = parse_age(older_than)
+        result = client(workspace, resource_group, subscription).prune_environments(seconds)
+        if output is not OutputFormat.table or query:
+            emit(result, output, query)
+            return
+        removed = result["removed"]
+        if removed:
+            emit(removed, output, columns=["identity", "last_used", "size_bytes", "freed_bytes"])
+        typer.echo(
+            f"removed {len(removed)} built environment{'' if len(removed) == 1 else 's'}, "
+            f"freed {result['freed_bytes'] / 1e6:.1f} MB"
+        )
+
+    prune.__doc__ = (
+        "Remove built environments that no step has used within --older-than (never one a "
+        "running step uses). Their locks stay: a later build installs exactly the same packages."
+        + _examples(
+            "cairn environment prune --older-than 30d",
+            "cairn environment prune --older-than 12h -o json",
+        )
+    )
+    app.command("prune")(prune)
+
+
 environment_app = group_app(
-    "environment", "Register and inspect environments (`az ml environment`)."
+    "environment", "Register, inspect and prune environments (`az ml environment`)."
 )
+_prune(environment_app)
 model_app = group_app("model", "Register and inspect models (`az ml model`).")

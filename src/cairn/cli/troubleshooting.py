@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import pkgutil
 import sys
 from pathlib import Path
 
 from cairn.errors import CairnError
 
-# Modules that define error classes, imported so that every class is registered.
-_ERROR_MODULES = (
-    "cairn.errors",
-    "cairn.store.status",
-    "cairn.envs.build",
-)
+# Every module is imported before the page is drawn, so that the page does not depend on what
+# else the process happened to import (error classes register themselves by subclassing).
+_SKIP = ("cairn.store.migrations",)
 
 HEADER = """\
 # Troubleshooting
@@ -55,8 +53,7 @@ def render() -> str:
     for info in CODES.values():
         lines.append(f"| `{info.code}` | {info.slug} | {info.summary} | {info.fix} |")
     lines.append(ERRORS.rstrip("\n"))
-    for module in _ERROR_MODULES:
-        importlib.import_module(module)
+    _import_all()
     for cls in sorted(_error_classes(), key=lambda c: c.code):
         doc = " ".join((inspect.getdoc(cls) or "").split())
         if cls is CairnError:
@@ -65,6 +62,15 @@ def render() -> str:
             )
         lines.append(f"| `{cls.code}` | {cls.http_status} | {cls.exit_code} | {doc} |")
     return "\n".join(lines) + "\n"
+
+
+def _import_all() -> None:
+    import cairn
+
+    for info in pkgutil.walk_packages(cairn.__path__, "cairn."):
+        if info.name.endswith("__main__") or info.name.startswith(_SKIP):
+            continue
+        importlib.import_module(info.name)
 
 
 def _error_classes() -> list[type[CairnError]]:

@@ -269,6 +269,14 @@ class Client:
         )
         return result
 
+    def prune_environments(self, older_than_s: float) -> dict[str, Any]:
+        """Remove built environments no step has used for `older_than_s` seconds (never one a
+        running step uses); says what was removed and the space freed."""
+        path = self._ws("/environments/prune")
+        params = {"older_than_s": older_than_s}
+        result: dict[str, Any] = self.request("POST", path, params=params, timeout=600.0).json()
+        return result
+
     def create_compute(
         self,
         file: Path | None = None,

@@ -3,7 +3,9 @@ is committed, which code and environment the step runs with.
 
 Inputs from local datastores are read in place; inputs in remote datastores are downloaded once
 into a content-addressed cache; upstream outputs are the committed outputs of the upstream step
-(which, for a reused step, are the original step's). Outputs are committed into local datastores.
+(which, for a reused step, are the original step's). Outputs are committed into local datastores,
+and the step's artifacts (logs, `./outputs`, `./logs`) go to Azure's default artifact store folder
+for its job name, when that datastore is local.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from cairn.data.uris import parse_data_ref
 from cairn.errors import NotFound, Unsupported
-from cairn.launcher.protocol import InputSpec, LaunchSpec, OutputSpec
+from cairn.launcher.protocol import ArtifactStore, InputSpec, LaunchSpec, OutputSpec
 from cairn.plan.model import DataSource, LiteralSource, StepOutputSource
+from cairn.plan.sources import ARTIFACT_STORE_PATH, fill_output_path
 
 if TYPE_CHECKING:
     from cairn.data.locations import DataCatalog
@@ -49,8 +52,7 @@ class Materializer:
         return cached
 
     def commit_path(self, dest: OutputDest) -> Path:
-        location = self.catalog.resolve(parse_data_ref(dest.uri))
-        local = self.catalog.datastore(location.datastore).local_path(location.path)
+        local = self.store_path(dest.uri)
         if local is None:
             raise Unsupported(
                 f"output to {dest.uri}: committing outputs to a remote datastore is not supported "
@@ -58,6 +60,17 @@ class Materializer:
                 hint="write outputs to a local datastore (the default `workspaceblobstore`)",
             )
         return local
+
+    def store_path(self, uri: str) -> Path | None:
+        """The local path of a datastore URI (None: the datastore is remote)."""
+        location = self.catalog.resolve(parse_data_ref(uri))
+        return self.catalog.datastore(location.datastore).local_path(location.path)
+
+    def artifact_store(self, job_name: str) -> ArtifactStore | None:
+        """Azure's default artifact store folder of a step job (None: not a local folder)."""
+        uri = fill_output_path(ARTIFACT_STORE_PATH, job_name, "", "")
+        local = self.store_path(uri)
+        return ArtifactStore(uri, str(local)) if local is not None else None
 
 
 def launch_spec(
@@ -104,6 +117,7 @@ def launch_spec(
         distribution=step.distribution,
         notify=notify,
         attempt=attempt,
+        artifacts=materializer.artifact_store(step.name),
     )
 
 
@@ -116,12 +130,14 @@ def _python_bin(step: PlanStep) -> str | None:
     return None
 
 
-def _environment(step: PlanStep, home: Home) -> dict[str, Any] | None:
-    """`venv`: what the launcher builds (once per identity) before the step runs."""
+def _environment(step: PlanStep, home: Home) -> dict[str, Any]:
+    """`venv`: what the launcher builds (once per identity) before the step runs; `inherit`:
+    only the identity and strategy, which the step's record keeps."""
     if step.environment.strategy != "venv":
-        return None
+        return {"strategy": step.environment.strategy, "identity": step.environment.identity}
     request = step.environment.spec.get("request") or {}
     return {
+        "strategy": "venv",
         "identity": request.get("identity"),
         "python": request.get("python"),
         "requirements": list(request.get("requirements") or []),

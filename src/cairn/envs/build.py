@@ -1,30 +1,66 @@
-"""Building an environment: a uv venv under `<envs>/<identity>/`, exactly once.
+"""Building an environment: a uv venv under `<envs>/<key>/`, exactly once per identity.
 
 Builds of the same identity take turns on a file lock (the second finds the first's result);
-different identities build in parallel. The folder counts as ready only once `ready.json` (with
-the lock of installed packages) is written last; a build interrupted at any point leaves no
-`ready.json`, and the next build starts that folder over. Rebuilding from a lock installs
-exactly the locked versions.
+different identities build in parallel. The folder counts as ready only once `ready.json` is
+written, last; a build interrupted at any point leaves no `ready.json`, and the next build stops
+whatever the interrupted one left running (uv runs in a process group of its own, recorded in
+`.run/<key>.procs`) and starts that folder over. The first build's exact package set is kept as
+the identity's lock, and every later build of the identity installs exactly it (`uv pip sync`).
+
+Why uv by hand rather than a library: uv is the installer; this module only sequences its
+commands, streams their output into the step's log and makes the result all-or-nothing.
+Interpreters: the server's own when the request allows it, else one uv finds on this machine;
+`UV_PYTHON_DOWNLOADS=never`, so nothing is downloaded.
 """
 
 from __future__ import annotations
 
-import fcntl
+import codecs
+import contextlib
 import json
 import os
+import select
 import shutil
+import signal
 import subprocess
+import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from cairn.envs.folders import (
+    READY,
+    BuildCanceled,
+    Built,
+    build_lock,
+    env_folder,
+    hold,
+    ready,
+    run_file,
+    save_lock,
+    saved_lock,
+)
 from cairn.errors import CairnError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from cairn.envs.spec import Request
 
-READY = "ready.json"
+__all__ = [
+    "BuildCanceled",
+    "Built",
+    "EnvironmentBuildFailed",
+    "count",
+    "ensure",
+    "ready",
+    "saved_lock",
+]
+
+MARKER = "CAIRN_ENV_BUILD"
+"""Set in uv's environment to the folder it builds: how a leftover build process is recognised."""
+_POLL = 0.05
+_STOP_WAIT = 5.0
 
 
 class TextSink(Protocol):
@@ -43,14 +79,8 @@ class EnvironmentBuildFailed(CairnError):
     http_status = 500
 
 
-@dataclass(frozen=True)
-class Built:
-    identity: str
-    folder: Path
-    bin: Path
-    packages: tuple[str, ...]
-    """`name==version` lines of everything installed (the lock)."""
-    reused: bool
+def count(packages: tuple[str, ...]) -> str:
+    return f"{len(packages)} package" + ("" if len(packages) == 1 else "s")
 
 
 def uv_binary() -> str:
@@ -59,143 +89,264 @@ def uv_binary() -> str:
     return str(find_uv_bin())
 
 
-def ready(envs: Path, identity: str) -> Built | None:
-    folder = envs / identity.split(":", 1)[-1]
-    try:
-        data = json.loads((folder / READY).read_text())
-    except (FileNotFoundError, ValueError):
-        return None
-    return Built(identity, folder, folder / "bin", tuple(data.get("packages", [])), reused=True)
-
-
-def ensure(request: Request, envs: Path, log: TextSink, *, lock: tuple[str, ...] = ()) -> Built:
+def ensure(
+    request: Request,
+    envs: Path,
+    log: TextSink,
+    *,
+    lock: tuple[str, ...] = (),
+    in_use: bool = False,
+    cancelled: Callable[[], bool] | None = None,
+) -> Built:
     """The environment for `request`, building it if no ready one exists (`log` gets the build
-    output). With `lock`, installs exactly those versions."""
+    output). With `lock`, a build installs exactly those versions; without, the identity's saved
+    lock if it has one. `in_use` marks the environment as used by this process until it exits
+    (a running step), so that `prune` leaves it alone. `cancelled()` true stops a build."""
+    if in_use:
+        hold(envs, request.identity)  # before looking, so prune cannot remove what is found
     found = ready(envs, request.identity)
     if found is not None:
-        os.utime(found.folder / READY)  # last use, for `prune`
+        _touch(found.folder)
         return found
-    envs.mkdir(parents=True, exist_ok=True)
-    folder = envs / request.identity.split(":", 1)[-1]
-    with (envs / f"{folder.name}.lock").open("a") as lock_file:
-        fcntl.flock(lock_file, fcntl.LOCK_EX)
+
+    def waiting() -> None:
+        log.write(f"waiting for another build of {request.identity}\n")
+        log.flush()
+
+    with build_lock(envs, request.identity, waiting, cancelled):
         found = ready(envs, request.identity)
         if found is not None:
+            _touch(found.folder)
             return found
-        return _build(request, folder, log, lock or saved_lock(envs, request.identity))
+        return _build(request, envs, log, lock or saved_lock(envs, request.identity), cancelled)
 
 
-def _build(request: Request, folder: Path, log: TextSink, lock: tuple[str, ...]) -> Built:
-    if folder.exists():
+def _touch(folder: Path) -> None:
+    """Record a use (`prune` removes by last use); a read-only cache is still usable."""
+    with contextlib.suppress(OSError):
+        os.utime(folder / READY)
+
+
+def _build(
+    request: Request,
+    envs: Path,
+    log: TextSink,
+    lock: tuple[str, ...],
+    cancelled: Callable[[], bool] | None,
+) -> Built:
+    folder = env_folder(envs, request.identity)
+    procs = run_file(envs, request.identity, "procs")
+    stop_leftovers(procs, folder, log)
+    if folder.exists() or folder.is_symlink():
         log.write(f"removing an unfinished build in {folder}\n")
-        shutil.rmtree(folder)
+        _remove(folder)
     started = time.monotonic()
-    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "VIRTUAL_ENV": str(folder)}
-    uv = uv_binary()
-    python = ["--python", request.python] if request.python else ["--python", _current_python()]
-    _run([uv, "venv", "--quiet", *python, str(folder)], env, log, "create the environment")
-    wanted = list(lock or request.requirements)
-    if wanted:
-        requirements = folder / "requirements.txt"
-        requirements.write_text("\n".join(wanted) + "\n")
-        _run(
-            [
-                uv,
-                "pip",
-                "install",
-                "--python",
-                str(folder / "bin" / "python"),
-                "-r",
-                str(requirements),
-            ],
-            env,
-            log,
-            "install the packages",
-        )
-    frozen = subprocess.run(
-        [uv, "pip", "freeze", "--python", str(folder / "bin" / "python")],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    packages = tuple(line for line in frozen.stdout.splitlines() if line.strip())
+    env = {
+        **os.environ,
+        "UV_PYTHON_DOWNLOADS": "never",
+        "VIRTUAL_ENV": str(folder),
+        MARKER: str(folder),
+    }
+    try:
+        packages = _install(request, folder, _Runner(env, log, procs, cancelled), lock, log)
+    except CairnError:
+        _remove(folder)  # a failed or canceled build leaves nothing behind (its log says why)
+        procs.unlink(missing_ok=True)
+        raise
     record = {
         "identity": request.identity,
         "python": request.python,
         "requirements": list(request.requirements),
         "packages": list(packages),
+        "from_lock": bool(lock),
         "built_in_s": round(time.monotonic() - started, 3),
     }
-    _save_lock(folder.parent, request.identity, packages)
+    save_lock(envs, request.identity, packages)
     temp = folder / f".{READY}.tmp"
     temp.write_text(json.dumps(record, indent=1))
-    temp.replace(folder / READY)
-    log.write(f"environment ready in {record['built_in_s']} s: {len(packages)} packages\n")
+    temp.replace(folder / READY)  # last: from here on the environment is ready
+    procs.unlink(missing_ok=True)
+    log.write(f"environment ready in {record['built_in_s']} s: {count(packages)}\n")
+    log.flush()
     return Built(request.identity, folder, folder / "bin", packages, reused=False)
 
 
-def _lock_path(envs: Path, identity: str) -> Path:
-    return envs / "locks" / f"{identity.split(':', 1)[-1]}.txt"
+def _install(
+    request: Request, folder: Path, run: _Runner, lock: tuple[str, ...], log: TextSink
+) -> tuple[str, ...]:
+    """Create the venv, install the lock (exactly) or the requirements; the installed set."""
+    uv = uv_binary()
+    run([uv, "venv", "--quiet", "--python", interpreter(request.python), str(folder)], "create")
+    python = str(folder / "bin" / "python")
+    if lock:
+        log.write(f"installing the locked package set ({count(lock)})\n")
+        (folder / "cairn-lock.txt").write_text("\n".join(lock) + "\n")
+        run([uv, "pip", "sync", "--python", python, str(folder / "cairn-lock.txt")], "install")
+    elif request.requirements:
+        wanted = folder / "requirements.txt"
+        wanted.write_text("\n".join(request.requirements) + "\n")
+        run([uv, "pip", "install", "--python", python, "-r", str(wanted)], "install")
+    frozen = run.capture([uv, "pip", "freeze", "--python", python])
+    return tuple(line for line in frozen if line.strip())
 
 
-def saved_lock(envs: Path, identity: str) -> tuple[str, ...]:
-    """The exact package set of an earlier build of `identity` (kept when the build is pruned,
-    so that a rebuild installs exactly the same versions)."""
-    try:
-        text = _lock_path(envs, identity).read_text()
-    except FileNotFoundError:
-        return ()
-    return tuple(line for line in text.splitlines() if line.strip())
+def interpreter(python: str | None) -> str:
+    """The interpreter a venv is made from: the server's own when `python` (a minor version
+    such as `3.11`, or a range such as `>=3.8,<3.12`) allows it, else the request for uv to
+    find one on this machine."""
+    if python is None or _satisfies(sys.version_info[:3], python):
+        return sys.executable
+    return python
 
 
-def _save_lock(envs: Path, identity: str, packages: tuple[str, ...]) -> None:
-    path = _lock_path(envs, identity)
-    if path.exists() or not packages:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_suffix(".tmp")
-    temp.write_text("\n".join(packages) + "\n")
-    temp.replace(path)
+def _satisfies(version: tuple[int, ...], wanted: str) -> bool:
+    """Whether `version` meets `3.11` or a comma-separated set of `<op><version>` clauses."""
+    import operator
+    import re
+
+    ops = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt}
+    ops |= {"==": operator.eq, "!=": operator.ne}
+    for clause in wanted.split(","):
+        match = re.fullmatch(r"(>=|<=|==|!=|~=|>|<)?\s*(\d+(?:\.\d+)*)(\.\*)?", clause.strip())
+        if match is None:
+            return False
+        bound = tuple(int(part) for part in match.group(2).split("."))
+        op = match.group(1) or "=="
+        if op in ("==", "!=") and (match.group(3) or not match.group(1)):
+            equal = version[: len(bound)] == bound  # `3.11` and `==3.11.*` match any 3.11.x
+            if equal != (op == "=="):
+                return False
+        elif op == "~=":  # `~=3.8`: 3.8 or later, still 3.x
+            if version[: len(bound)] < bound or version[: len(bound) - 1] != bound[:-1]:
+                return False
+        elif not ops[op](version[: len(bound)], bound):
+            return False
+    return True
 
 
-def _run(argv: list[str], env: dict[str, str], log: TextSink, what: str) -> None:
-    log.write("$ " + " ".join(argv) + "\n")
-    log.flush()
-    result = subprocess.run(
-        argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False
-    )
-    log.write(result.stdout)
-    log.flush()
-    if result.returncode != 0:
-        last = [line for line in result.stdout.splitlines() if line.strip()][-5:]
-        raise EnvironmentBuildFailed(
-            f"could not {what} (uv exited {result.returncode}): " + " | ".join(last),
-            hint="the step's log has uv's full output",
+class _Runner:
+    """Runs uv commands of one build: each in a process group of its own (recorded, so that a
+    next builder can stop it if this process dies), output streamed into the log, stopped at
+    once when the build is canceled."""
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        log: TextSink,
+        procs: Path,
+        cancelled: Callable[[], bool] | None,
+    ) -> None:
+        self.env, self.log, self.procs, self.cancelled = env, log, procs, cancelled
+
+    def __call__(self, argv: list[str], what: str) -> None:
+        self.log.write("$ " + " ".join(argv) + "\n")
+        self.log.flush()
+        code, output = self._run(argv)
+        if code != 0:
+            last = [line for line in output if line.strip()][-5:]
+            raise EnvironmentBuildFailed(
+                f"could not {what} the environment (uv exited {code}): " + " | ".join(last),
+                hint="the step's log has uv's full output; Cairn never downloads interpreters, "
+                "so a python pin needs that Python on this machine",
+            )
+
+    def capture(self, argv: list[str]) -> list[str]:
+        """Stdout of a quick uv command (its stderr says only which environment it looked at)."""
+        done = subprocess.run(
+            argv,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            check=False,
+            start_new_session=True,
         )
+        if done.returncode != 0:
+            raise EnvironmentBuildFailed(
+                f"could not list the installed packages (uv exited {done.returncode}): "
+                + done.stderr.strip()
+            )
+        return done.stdout.splitlines()
+
+    def _run(self, argv: list[str]) -> tuple[int, list[str]]:
+        proc = subprocess.Popen(
+            argv,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.procs.parent.mkdir(parents=True, exist_ok=True)
+        self.procs.write_text(json.dumps({"pgid": proc.pid, "builder": os.getpid()}))
+        assert proc.stdout is not None
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        text: list[str] = []
+        with proc, proc.stdout:
+            fd = proc.stdout.fileno()
+            while True:
+                if self.cancelled is not None and self.cancelled():
+                    _kill_group(proc.pid)
+                    proc.wait()
+                    raise BuildCanceled("the environment build was canceled")
+                if not select.select([fd], [], [], _POLL)[0]:
+                    continue
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                piece = decoder.decode(chunk)
+                text.append(piece)
+                self.log.write(piece)
+            text.append(decoder.decode(b"", final=True))
+            output = "".join(text)
+            self.log.write(text[-1] + ("\n" if output and not output.endswith("\n") else ""))
+            self.log.flush()
+            code = proc.wait()
+        return code, output.splitlines()
 
 
-def _current_python() -> str:
-    import sys
+def stop_leftovers(procs: Path, folder: Path, log: TextSink) -> None:
+    """Stop what an earlier builder of `folder` left running (it died mid-build; its uv, in a
+    group of its own, may still be writing into the folder). Only a group with a live process
+    that carries the build's marker is signalled, never one whose id was reused since."""
+    try:
+        pgid = int(json.loads(procs.read_text())["pgid"])
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return
+    marker = f"\0{MARKER}={folder}\0".encode()
+    if _group_has(pgid, marker):
+        log.write(f"stopping the processes an interrupted build left running (group {pgid})\n")
+        _kill_group(pgid)
+        deadline = time.monotonic() + _STOP_WAIT
+        while _group_has(pgid, marker) and time.monotonic() < deadline:
+            time.sleep(_POLL)
+    procs.unlink(missing_ok=True)
 
-    return sys.executable
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
 
 
-def prune(envs: Path, keep: set[str], older_than_s: float) -> list[str]:
-    """Remove built environments not in `keep` whose last use is older than `older_than_s`."""
-    removed = []
-    now = time.time()
-    for folder in sorted(envs.iterdir()) if envs.is_dir() else []:
-        if (
-            not folder.is_dir()
-            or folder.name.startswith(".")
-            or folder.name == "locks"
-            or f"env:{folder.name}" in keep
-        ):
+def _group_has(pgid: int, marker: bytes) -> bool:
+    try:
+        processes = [entry for entry in Path("/proc").iterdir() if entry.name.isdigit()]
+    except OSError:
+        return False
+    for process in processes:
+        try:
+            stat = (process / "stat").read_text()
+            if int(stat.rsplit(")", 1)[1].split()[2]) != pgid:
+                continue
+            if marker in b"\0" + (process / "environ").read_bytes():
+                return True
+        except (OSError, ValueError, IndexError):
             continue
-        stamp = folder / READY
-        age = now - (stamp.stat().st_mtime if stamp.exists() else folder.stat().st_mtime)
-        if age >= older_than_s:
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder.name)
-    return removed
+    return False
+
+
+def _remove(folder: Path) -> None:
+    if folder.is_symlink() or folder.is_file():
+        folder.unlink()
+    elif folder.exists():
+        shutil.rmtree(folder)

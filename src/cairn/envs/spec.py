@@ -4,7 +4,10 @@ Conda dependencies that exist on PyPI under the same name are installed from the
 documented table maps the common names that differ (`pytorch` → `torch`); packages that only
 exist as conda packages (CUDA toolkits, compilers, system libraries) are refused with their
 names, because installing them would need conda itself. `python=3.x` selects an interpreter
-already on this machine; nothing downloads an interpreter.
+already on this machine; nothing downloads an interpreter. A patch-level pin (`python=3.7.6`, common
+in Azure's examples) is matched at the minor version, with a note saying so: interpreters on one
+machine rarely differ by patch, and refusing them would refuse most published conda files. A range
+(`python>=3.8`) is kept as a range; the build uses the server's interpreter when it fits.
 
 Conda version specs translate to pip specifiers: `numpy=1.26` (conda's "1.26.*") becomes
 `numpy==1.26.*`, `numpy==1.26.4` stays exact, comparison operators pass through.
@@ -32,39 +35,61 @@ CONDA_TO_PYPI: dict[str, str] = {
     "pytables": "tables",
     "msgpack-python": "msgpack",
     "pyqt": "PyQt5",
-    "lightgbm": "lightgbm",
     "python-graphviz": "graphviz",
 }
 """Conda package names whose PyPI distribution is called differently."""
 
 CONDA_ONLY: frozenset[str] = frozenset(
     {
+        # CUDA and other accelerator libraries
         "cudatoolkit",
         "cuda-toolkit",
+        "cuda-version",
+        "cuda-nvcc",
         "cudnn",
         "nccl",
-        "cuda-nvcc",
         "magma-cuda",
+        "pytorch-cuda",
+        # compilers, runtimes and MPI
         "libgcc",
         "libgcc-ng",
         "libstdcxx-ng",
         "libgfortran-ng",
         "_libgcc_mutex",
         "_openmp_mutex",
-        "openmpi",
-        "mpich",
+        "ld_impl_linux-64",
         "gcc_linux-64",
         "gxx_linux-64",
         "compilers",
+        "openmpi",
+        "mpich",
+        # system libraries (`conda env export` lists them; the interpreter brings its own)
         "blas",
         "libblas",
         "openblas",
+        "openssl",
+        "ca-certificates",
+        "zlib",
+        "libzlib",
+        "libffi",
+        "libuuid",
+        "libnsl",
+        "libsqlite",
+        "libxcrypt",
+        "ncurses",
+        "readline",
+        "sqlite",
+        "tk",
+        "xz",
+        "bzip2",
+        # other languages
         "r-base",
         "openjdk",
         "nodejs",
     }
 )
-"""Conda packages with no PyPI equivalent (system libraries, toolchains, other languages)."""
+"""Conda packages with no PyPI equivalent (system libraries, toolchains, other languages); R
+packages (`r-…`) are conda-only too."""
 
 _IGNORED = frozenset({"pip", "setuptools", "wheel", "python"})
 _REQ = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$")
@@ -99,10 +124,10 @@ def from_conda(document: Any) -> Request:
             continue
         name, spec = _conda_entry(str(entry))
         if name == "python":
-            python = _python_version(spec)
+            python = _python_version(spec, notes)
         elif name in _IGNORED:
             continue
-        elif name in CONDA_ONLY:
+        elif name in CONDA_ONLY or name.startswith("r-"):
             conda_only.append(name)
         else:
             pypi = CONDA_TO_PYPI.get(name, name)
@@ -146,9 +171,21 @@ def _pip_spec(spec: str) -> str:
     return spec
 
 
-def _python_version(spec: str) -> str | None:
-    match = re.search(r"(\d+)\.(\d+)", spec)
-    return f"{match.group(1)}.{match.group(2)}" if match else None
+def _python_version(spec: str, notes: list[str]) -> str | None:
+    """`3.11` for an exact pin (conda's `=3.11`, `3.11`, `==3.11.*`, `=3.11.4`), the specifier
+    for a range (`>=3.8,<3.12`), None for a bare `python`."""
+    text = spec.replace(" ", "")
+    if not text:
+        return None
+    if text[0] in "<>!~" or "," in text:
+        return text
+    match = re.fullmatch(r"=?=?(\d+)\.(\d+)((?:\.\d+)*)(\.\*)?(?:=.*)?", text)
+    if match is None:
+        raise InvalidSpec(f"cannot read the python version {spec!r} in the conda file")
+    minor = f"{match.group(1)}.{match.group(2)}"
+    if match.group(3):
+        notes.append(f"python{spec} matched by any Python {minor} interpreter on this machine")
+    return minor
 
 
 def _pip_line(line: str) -> list[str]:

@@ -20,8 +20,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from cairn.envs.build import BuildCanceled, count, ensure
+from cairn.envs.spec import Request
 from cairn.errors import CairnError
 from cairn.launcher import control
+from cairn.launcher.artifacts import Artifacts, create_working_folders, is_artifact_output
 from cairn.launcher.commit import commit_outputs
 from cairn.launcher.distribution import ProcessPlan, plan_processes
 from cairn.launcher.materialize import (
@@ -41,6 +44,7 @@ from cairn.launcher.protocol import (
     USER_LOGS,
     WORKDIR,
     LaunchSpec,
+    Outcome,
     Reason,
     StepRecord,
     write_atomic,
@@ -93,8 +97,11 @@ def run_step(folder: Path) -> None:
     timeline = Timeline(folder, spec.workdir, spec.notify)
     timeline.mark("preparing")
     supervisor: Supervisor | None = None
+    artifacts = Artifacts(spec, folder)
+    private: dict[str, Path] = {}
     try:
-        prepared = prepare(spec, folder)
+        prepared = prepare(spec, folder, signals.cancel_requested)
+        private = prepared.private
         supervisor = Supervisor(
             prepared.command,
             prepared.plans,
@@ -108,16 +115,18 @@ def run_step(folder: Path) -> None:
             timeline.mark("running")
             supervisor.start(lambda pgid: control.write_pids(folder, os.getpid(), pgid, started))
             ended = supervisor.wait()
-            record = conclude(spec, prepared, ended, signals.cancel_requested, timeline)
+            record = conclude(spec, prepared, ended, signals.cancel_requested, timeline, artifacts)
         record = replace(record, environment=environment)
     except Exception as error:  # a launcher bug must still end in a record
         if supervisor is not None:
             supervisor.abort()
         if isinstance(error, StepFailure):
-            record = replace(_failed(error.reason, error.message), environment=environment)
+            status: Outcome = "Canceled" if error.reason == "canceled" else "Failed"
+            record = StepRecord(status, error.reason, error.message, environment=environment)
         else:
             record = _failed("launch_error", f"launcher error: {type(error).__name__}: {error}")
-    finish(folder, timeline, record)
+    artifacts.save(private)  # whatever the outcome, as Azure does (a no-op when already saved)
+    finish(folder, timeline, replace(record, artifacts=artifacts.location))
 
 
 @dataclass(frozen=True)
@@ -131,13 +140,16 @@ class Prepared:
     environment: dict[str, Any] | None = None
 
 
-def prepare(spec: LaunchSpec, folder: Path) -> Prepared:
+def prepare(
+    spec: LaunchSpec, folder: Path, cancelled: Callable[[], bool] | None = None
+) -> Prepared:
     """Lay out the step's folder and decide its command line and environment."""
     for stale in (WORKDIR, INPUTS, OUTPUTS):  # left by a launcher that died mid-way
         shutil.rmtree(folder / stale, ignore_errors=True)
     copy_code(spec.code, folder / WORKDIR)
+    create_working_folders(folder / WORKDIR)
     (folder / USER_LOGS).mkdir(exist_ok=True)
-    python_bin, environment = provide_environment(spec, folder / USER_LOGS / STD_LOG)
+    python_bin, environment = provide_environment(spec, folder / USER_LOGS / STD_LOG, cancelled)
     values, watched = prepare_inputs(spec, folder)
     private = prepare_outputs(spec, folder)
     outputs = {name: str(path) for name, path in private.items()}
@@ -149,6 +161,8 @@ def prepare(spec: LaunchSpec, folder: Path) -> Prepared:
     env.update(spec.env)
     if python_bin:
         env["PATH"] = python_bin + os.pathsep + env.get("PATH", os.defpath)
+    if environment and environment.get("folder"):
+        env["VIRTUAL_ENV"] = str(environment["folder"])  # `pip`, `uv pip` act on the step's venv
     env.setdefault("PYTHONUNBUFFERED", "1")  # Python steps' lines reach the log as printed
     # Azure sets a variable per input and output, used in the command or not; Cairn's own come
     # last so that the script's references always hold the values rendered here.
@@ -175,8 +189,10 @@ def conclude(
     ended: Ended,
     cancel_requested: Callable[[], bool],
     timeline: Timeline,
+    artifacts: Artifacts,
 ) -> StepRecord:
-    """Decide the outcome of a command that ended; commit the outputs when it succeeded."""
+    """Decide the outcome of a command that ended; commit the outputs when it succeeded (the
+    artifacts first: the artifact output is hashed in place, the others are moved)."""
     tail, code = ended.log_tail, ended.exit_code
     if ended.stopped == "canceled":
         return StepRecord("Canceled", "canceled", "canceled", code, log_tail=tail)
@@ -191,8 +207,10 @@ def conclude(
     if cancel_requested():
         return StepRecord("Canceled", "canceled", "canceled", code, log_tail=tail)
     timeline.mark("finalizing")
+    artifacts.save(prepared.private)
+    own = [o for o in spec.outputs if not is_artifact_output(o, spec.artifacts)]
     try:
-        committed = commit_outputs(spec.outputs, prepared.private)
+        committed = artifacts.committed() + commit_outputs(own, prepared.private)
     except StepFailure as failure:
         return StepRecord("Failed", failure.reason, failure.message, code, log_tail=tail)
     return StepRecord("Completed", "completed", "", code, outputs=committed, log_tail=tail)
@@ -207,25 +225,38 @@ def finish(folder: Path, timeline: Timeline, record: StepRecord) -> None:
     timeline.close()
 
 
-def provide_environment(spec: LaunchSpec, log: Path) -> tuple[str | None, dict[str, Any] | None]:
-    """The folder to put first on PATH, building the step's environment first if it has one
-    (its output goes to the step's log)."""
+def provide_environment(
+    spec: LaunchSpec, log: Path, cancelled: Callable[[], bool] | None = None
+) -> tuple[str | None, dict[str, Any] | None]:
+    """The folder to put first on PATH, and what the record keeps of the environment: a venv is
+    built first if it is not ready (its output goes to the step's log, and the environment is
+    marked in use for as long as this launcher lives, so `prune` leaves it alone)."""
     wanted = spec.environment
     if not wanted:
         return spec.python_bin, None
-    from cairn.envs.build import ensure
-    from cairn.envs.spec import Request
-
+    if wanted.get("strategy", "venv") != "venv":
+        return spec.python_bin, {
+            "strategy": wanted.get("strategy"),
+            "identity": wanted.get("identity"),
+            "bin": spec.python_bin,
+        }
     request = Request(wanted.get("python"), tuple(wanted.get("requirements") or ()))
     with log.open("a") as handle:
         writer = _StampedLog(handle)
         try:
-            built = ensure(request, Path(str(wanted["envs"])), writer)
+            built = ensure(
+                request, Path(str(wanted["envs"])), writer, in_use=True, cancelled=cancelled
+            )
+        except BuildCanceled as error:
+            raise StepFailure("canceled", "canceled while preparing the environment") from error
         except CairnError as error:
             raise StepFailure(
                 "environment", f"the environment could not be built: {error}"
             ) from error
+        if built.reused:
+            writer.write(f"using {built.identity}, built earlier: {count(built.packages)}\n")
     record = {
+        "strategy": "venv",
         "identity": built.identity,
         "folder": str(built.folder),
         "packages": list(built.packages),

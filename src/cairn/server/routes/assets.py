@@ -1,4 +1,7 @@
-"""`/api/v1/workspaces/{workspace}/{components|data|environments|models}`: versioned assets."""
+"""`/api/v1/workspaces/{workspace}/{components|data|environments|models}`: versioned assets.
+
+An environment's `show` adds its build (strategy, built, lock); `POST environments/prune`
+removes built environments no step has used for a while."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from cairn.server.schemas import AssetCreate
 from cairn.server.uploads import BlobStore
 from cairn.store.records import AssetKind
 from cairn.workspace import assets
+from cairn.workspace.environments import build_state, prune_environments
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -33,6 +37,13 @@ CREATORS: dict[AssetKind, Callable[..., Any]] = {
     AssetKind.MODEL: assets.create_model,
 }
 KindPath = Annotated[str, Path(pattern="^(components|data|environments|models)$")]
+
+
+@router.post("/environments/prune", dependencies=[require(Permission.MANAGE)])
+def prune_built_environments(
+    workspace: WorkspaceDep, older_than_s: Annotated[float, Query(ge=0)]
+) -> dict[str, Any]:
+    return prune_environments(workspace, older_than_s)
 
 
 @router.post("/{kind}", status_code=201, dependencies=[require(Permission.MANAGE)])
@@ -78,7 +89,11 @@ def show_asset(
     label: str | None = None,
 ) -> dict[str, Any]:
     ref = f"{asset_name}:{version}" if version else f"{asset_name}@{label or 'latest'}"
-    return views.asset_view(workspace.store.assets.resolve(workspace.name, KINDS[kind], ref))
+    asset = workspace.store.assets.resolve(workspace.name, KINDS[kind], ref)
+    view = views.asset_view(asset)
+    if asset.kind is AssetKind.ENVIRONMENT:
+        view.update(build_state(workspace, asset))
+    return view
 
 
 @router.post("/{kind}/{asset_name}/archive", dependencies=[require(Permission.MANAGE)])
