@@ -1,7 +1,7 @@
 """A real Cairn server process for the studio tests, pipelines to run on it, and Debian's
 Chromium driven by Playwright.
 
-The browser is `/usr/bin/chromium` (`.ci/run` installs it with apt); Playwright never downloads
+The browser is `/usr/bin/chromium` (`./dev test` installs it with apt when run as root); Playwright never downloads
 one. Without it the browser tests fail with a message saying how to install it. Screenshots go to
 a temporary folder, or to `docs/images/` when `CAIRN_STUDIO_SCREENSHOTS=1`.
 """
@@ -302,7 +302,7 @@ def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(
             f"the browser tests need Debian's Chromium at {CHROMIUM}: "
-            "run `apt-get install -y chromium` (`.ci/run` does)"
+            "run `apt-get install -y chromium` (`./dev test` does when run as root)"
         )
     from playwright.sync_api import sync_playwright
 
