@@ -106,6 +106,7 @@ class Engine:
         self.by_workdir: dict[str, tuple[int, str]] = {}
         self._cancels: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._claim_now = threading.Event()
+        self._committed = threading.Condition()
         self._stop = threading.Event()
         self._last = {"claim": 0.0, "poll": 0.0}
         self._lease_due = 0.0
@@ -164,13 +165,24 @@ class Engine:
             self._guard(self._check_store_cancels)
         self._commit(force=False)
 
+    def wait_for_commit(self, timeout: float) -> None:
+        """Block until this engine commits a job's start, end or cancel, or `timeout` seconds
+        (so that a caller waiting for a job to end reads the store when one may have, not on a
+        timer)."""
+        with self._committed:
+            self._committed.wait(timeout)
+
     def _commit(self, *, force: bool) -> None:
         """Commit the turn's writes; jobs whose writes the store refused are reloaded."""
+        batches = self.writes.urgent_batches
         try:
             refused = self.writes.flush(force=force)
         except Exception:
             log.exception("committing the engine's writes failed; reloading its jobs")
             refused = list(self.held)
+        if self.writes.urgent_batches != batches:
+            with self._committed:
+                self._committed.notify_all()
         for job_id in refused:
             log.warning("the store refused writes for job %s; reloading it", job_id)
             self._guard(partial(self._reload, job_id))

@@ -38,6 +38,7 @@ class PendingWrites:
     _groups: dict[int, _Group] = field(default_factory=dict)
     _urgent: bool = False
     _since: float | None = None
+    urgent_batches: int = 0  # batches with a job's start, end or cancel, committed so far
 
     def add(
         self,
@@ -77,6 +78,7 @@ class PendingWrites:
         if not self._groups or (not force and (self.due_in() or 0.0) > 0.0):
             return []
         groups, self._groups = self._groups, {}
+        self.urgent_batches += self._urgent
         self._urgent, self._since = False, None
         moves = [m for g in groups.values() for m in g.moves]
         properties = {k: v for g in groups.values() for k, v in g.properties.items()}

@@ -1,7 +1,8 @@
 """The launcher's timeline: `events.jsonl` in the work folder, mirrored to the executor's socket.
 
 Owns: the phase marks (`preparing`, `running`, `finalizing`, `ended`) with their epoch times, the
-append-only file and the best-effort datagram to `LaunchSpec.notify`.
+append-only file and the best-effort datagram to `LaunchSpec.notify` for the marks the engine acts
+on (`running`, `ended`: the others it reads from the record, so sending them would only wake it).
 Must not: block or fail the step — a full or missing socket only loses a latency hint, since the
 executor's `poll` (the record and the lock) is the source of truth.
 """
@@ -16,6 +17,8 @@ import time
 from pathlib import Path
 
 from cairn.launcher.protocol import EVENTS
+
+NOTIFIED = frozenset({"running", "ended"})
 
 
 class Timeline:
@@ -42,7 +45,7 @@ class Timeline:
         self.times[event] = at
         message = json.dumps({"workdir": self.key, "event": event, "at": at}).encode()
         os.write(self._file, message + b"\n")
-        if self._socket is not None and self._notify:
+        if self._socket is not None and self._notify and event in NOTIFIED:
             # Best effort by contract: the executor may be gone or restarting.
             with contextlib.suppress(OSError):
                 self._socket.sendto(message, self._notify)

@@ -16,6 +16,7 @@ from enum import StrEnum
 EXPRESSION = re.compile(r"\$\{\{\s*(\S*?)\s*\}\}")
 _OPENING = re.compile(r"\$\{\{")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FRAGMENT = re.compile(r"\$\[\[")
 
 
 class Kind(StrEnum):
@@ -153,7 +154,7 @@ def parse_command(text: str) -> tuple[CommandTemplate, list[BindingProblem]]:
     parts: list[str | Expression | Fragment] = []
     problems: list[BindingProblem] = []
     position = 0
-    for opening in re.finditer(r"\$\[\[", text):
+    for opening in _FRAGMENT.finditer(text):
         if opening.start() < position:
             problems.append(BindingProblem("`$[[` inside another `$[[ ... ]]`", opening.start()))
             continue

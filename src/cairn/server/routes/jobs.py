@@ -21,6 +21,8 @@ from cairn.workspace.jobs import submit_job
 
 router = APIRouter(prefix="/workspaces/{name}/jobs", tags=["jobs"])
 
+_WAIT_POLL_S = 0.5
+
 
 def _detail(server: State, workspace: WorkspaceDep, job_name: str) -> dict[str, Any]:
     store = workspace.store
@@ -140,17 +142,22 @@ def show_job(job_name: str, server: State, workspace: WorkspaceDep) -> dict[str,
 @router.get("/{job_name}/wait", dependencies=[require(Permission.READ)])
 def wait_job(
     job_name: str,
+    server: State,
     workspace: WorkspaceDep,
     timeout: Annotated[float, Query(ge=0, le=600)] = 30.0,
 ) -> dict[str, Any]:
-    """Return when the job is terminal, or after `timeout` seconds (long poll)."""
+    """Return when the job is terminal, or after `timeout` seconds (long poll). The status is
+    read again each time this server's engine commits; at least every `_WAIT_POLL_S` for a job
+    another server's engine runs."""
     store = workspace.store
     job = store.jobs.get_by_name(workspace.name, job_name)
+    engine = server.engine_for(workspace.name) if not job.status.is_terminal else None
     deadline = time.monotonic() + timeout
-    pause = 0.005
-    while not job.status.is_terminal and time.monotonic() < deadline:
-        time.sleep(pause)
-        pause = min(pause * 1.5, 0.1)
+    while not job.status.is_terminal and (left := deadline - time.monotonic()) > 0:
+        if engine is not None:
+            engine.wait_for_commit(min(left, _WAIT_POLL_S))
+        else:
+            time.sleep(min(left, _WAIT_POLL_S / 5))
         job = store.jobs.get(job.id)
     return {"name": job.name, "status": str(job.status), "terminal": job.status.is_terminal}
 

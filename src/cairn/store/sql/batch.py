@@ -86,17 +86,19 @@ def apply_batch(
         )
     for job_id, patch in properties.items():
         state[job_id]["properties"] = merge(state[job_id]["properties"], patch)
+    # One executemany per shape of UPDATE (which columns change), not one statement per job.
+    shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for job_id, job in state.items():
-        values: dict[str, Any] = {"properties": job["properties"]}
+        values: dict[str, Any] = {"job_id": job_id, "properties": job["properties"]}
         if job["changed"]:
             values.update(status=job["status"], status_at=job["status_at"])
             if job["status"].is_terminal:
                 values.update(lease_owner=None, lease_expires_at=None)
         if job["reused_from"] is not None:
             values["reused_from_id"] = job["reused_from"]
-        connection.execute(
-            update(JOBS).where(JOBS.c.id == bindparam("job_id")), [{"job_id": job_id, **values}]
-        )
+        shapes.setdefault(tuple(values), []).append(values)
+    for rows in shapes.values():
+        connection.execute(update(JOBS).where(JOBS.c.id == bindparam("job_id")), rows)
     if events:
         connection.execute(insert(EVENTS), events)
     return [(job_id, job["name"], job["workspace_id"]) for job_id, job in state.items()]
