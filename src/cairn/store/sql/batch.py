@@ -89,7 +89,9 @@ def apply_batch(
     # One executemany per shape of UPDATE (which columns change), not one statement per job.
     shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for job_id, job in state.items():
-        values: dict[str, Any] = {"job_id": job_id, "properties": job["properties"]}
+        values: dict[str, Any] = {"job_id": job_id}
+        if job_id in properties:  # rewriting an unchanged JSON column costs a serialisation
+            values["properties"] = job["properties"]
         if job["changed"]:
             values.update(status=job["status"], status_at=job["status_at"])
             if job["status"].is_terminal:
