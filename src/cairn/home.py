@@ -9,6 +9,8 @@ this). This module only computes paths; it creates folders on request and reads 
     envs/                         built environments
     run/                          the local server's port, pid and token files, executor sockets
     logs/                         the local server's log
+    blobs/                        files clients uploaded (job and asset documents, code), by hash
+    staging/<hash>/               an upload laid out as the client had it, read by the server
     workspaces/<name>/
         datastores/<datastore>/   workspaceblobstore and workspaceartifactstore
         snapshots/<hash>/         code snapshots, stored once by content
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HOME_ENV = "CAIRN_HOME"
+TOKEN_ENV = "CAIRN_TOKEN"  # noqa: S105 - the name of a variable: a server's token for the CLI
 
 
 @dataclass(frozen=True)

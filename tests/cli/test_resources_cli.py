@@ -270,9 +270,15 @@ def test_datastores_never_print_secrets(project: Cairn) -> None:
     assert names[:2] == ["workspaceblobstore", "workspaceartifactstore"] and "blob_example" in names
     builtin = cli.ok("datastore", "show", "-n", "workspaceblobstore").json()
     assert builtin["is_default"] is True and builtin["builtin"] is True
-    for path in (cli.home / "cairn.db", cli.home / "cairn.db-wal"):
-        if path.exists():
-            assert ACCOUNT_KEY.encode() not in path.read_bytes()
+    # A second create of the same name fails after its document was uploaded: no copy stays.
+    assert cli("datastore", "create", "--file", "blob.yml").code != 0
+    plain = [
+        path
+        for path in cli.home.rglob("*")
+        if path.is_file() and ACCOUNT_KEY.encode() in path.read_bytes()
+    ]
+    assert plain == [], "the account key is on disk in plain text"
+    assert any((cli.home / "cairn.db").read_bytes())  # the scan read the real store
     cli.ok("datastore", "delete", "-n", "blob_example", "-y")
     assert cli("datastore", "show", "-n", "blob_example").code == 3
 
@@ -392,7 +398,8 @@ def test_a_local_datastore_is_the_folder_the_file_names(project: Cairn) -> None:
     before = sum(1 for p in blobs.rglob("*") if p.is_file())
     shown = cli.ok("datastore", "create", "-f", "shelf.yml").json()
     assert shown["path"] == str((cli.project / "shelf").resolve())
-    assert sum(1 for p in blobs.rglob("*") if p.is_file()) == before + 1  # the YAML file only
+    assert sum(1 for p in blobs.rglob("*") if p.is_file()) == before  # no copy of the folder kept
     cli.write("to-shelf.yml", TO_LOCAL_STORE)
-    assert cli("job", "create", "-f", "to-shelf.yml", "--stream").code == 0
+    ran = cli("job", "create", "-f", "to-shelf.yml", "--stream")
+    assert ran.code == 0, ran.out + ran.err
     assert (cli.project / "shelf" / "results" / "kept.txt").read_text() == "kept\n"

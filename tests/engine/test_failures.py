@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
+
 from cairn.workspace.resources import create_compute
 from tests.engine.rig import ENV, Rig, S, std_log, survivors, wait_until_gone
 
@@ -207,3 +209,33 @@ def test_a_literal_input_is_never_run_as_shell_code(rig: Rig) -> None:
     steps = rig.steps(job.id)
     for i, payload in enumerate(payloads):
         assert std_log(steps[f"echo{i}"]).rstrip().endswith(f"got {payload}")
+
+
+def test_a_launcher_that_cannot_start_fails_its_step_instead_of_hanging(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # Launchers started from here import a `cairn` that exits at once: no launcher ever starts.
+    shadow = tmp_path / "shadow" / "cairn"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise SystemExit(70)\n")
+    monkeypatch.setenv("PYTHONPATH", str(shadow.parent))
+    rig.start()
+    file = rig.write(
+        "one.yml",
+        f"""
+        type: pipeline
+        compute: local
+        jobs:
+          only:
+            type: command
+            environment: {ENV}
+            command: echo never
+        """,
+    )
+    job = rig.run(file)
+    assert job.status is S.FAILED
+    step = rig.steps(job.id)["only"]
+    assert step.status is S.FAILED
+    ended = [e for e in rig.events(step.id) if e.status is S.FAILED]
+    assert ended and ended[-1].reason == "launch_error", ended
+    assert "ended before starting the step, 4 times" in str(ended[-1].detail)

@@ -9,6 +9,8 @@ import stat
 import time
 from pathlib import Path
 
+import pytest
+
 from cairn.data.hashing import hash_path
 from cairn.launcher.protocol import InputSpec, StepRecord
 from tests.launcher.steps import (
@@ -39,7 +41,12 @@ def read_only_tree(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def test_step_with_literal_and_data_inputs_commits_hashed_outputs(tmp_path: Path) -> None:
+def test_step_with_literal_and_data_inputs_commits_hashed_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The server's secrets, set in its environment by an operator: never passed to a step.
+    monkeypatch.setenv("CAIRN_SECRET_KEY", "server-secret-key")
+    monkeypatch.setenv("CAIRN_TOKEN", "server-token")
     code = read_only_tree(tmp_path / "snapshot", {"main.sh": "echo from-code\n", "pkg/x.txt": "1"})
     data = tmp_path / "data"
     data.mkdir()
@@ -88,6 +95,7 @@ def test_step_with_literal_and_data_inputs_commits_hashed_outputs(tmp_path: Path
     assert env["CAIRN_STEP_ID"] == "id-step"
     assert env["CAIRN_WORKDIR"] == spec.workdir
     assert env["EXTRA"] == "yes"
+    assert "CAIRN_SECRET_KEY" not in env and "CAIRN_TOKEN" not in env
     assert env["AZURE_ML_INPUT_data"] == str(data)
     assert env["AZURE_ML_INPUT_single"] == f"{spec.workdir}/inputs/single/single.txt"
     assert env["AZURE_ML_OUTPUT_result"] == f"{spec.workdir}/outputs/result/r.txt"

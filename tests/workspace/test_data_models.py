@@ -242,5 +242,6 @@ def test_job_outputs_resolve_to_committed_outputs(workspace: Workspace, project:
         ),
     )
     assert (model.spec["path"], model.content_hash) == (uri, hash_path(committed).hash)
+    assert (model.produced_by_job_id, model.produced_by_output) == (parent.id, "trained")
     with pytest.raises(NotFound, match=f"job {parent.name} has no committed output `other`"):
         lookups.remote_data(f"azureml://jobs/{parent.name}/outputs/other", "uri_folder", "ro_mount")

@@ -20,14 +20,13 @@ from typing import TYPE_CHECKING, Any
 from cairn import __version__
 from cairn.client.client import Client
 from cairn.errors import ServerUnavailable
-from cairn.home import Home
+from cairn.home import TOKEN_ENV, Home
 from cairn.server.run import SERVER_FILE, read_server_file, read_token
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 SERVER_URL_ENV = "CAIRN_SERVER_URL"
-TOKEN_ENV = "CAIRN_TOKEN"  # noqa: S105 - the name of a variable
 START_TIMEOUT = 60.0
 
 

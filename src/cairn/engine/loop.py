@@ -63,6 +63,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("cairn.engine")
 S = JobStatus
 ENGINE_ACTOR = "engine"
+MAX_RELAUNCHES = 3  # a launcher that dies before starting its step: tries before the step fails
 # What is left of a lease when an engine stops: the next engine may adopt the job at once.
 _HAND_BACK_SECONDS = 0.001
 
@@ -382,8 +383,20 @@ class Engine:
             self._ended(held, step_id, found)
             return
         if status is S.PREPARING and not (workdir / PIDS).exists() and (workdir / SPEC).exists():
-            # Handed to the executor by an engine that died before the launcher started.
-            self.executor.launch(LaunchSpec.from_json((workdir / SPEC).read_text()))
+            # Handed to the executor by an engine that died before the launcher started; or a
+            # launcher that cannot start at all, which is tried a few times, then fails the step.
+            tries = held.relaunches.get(step_id, 0)
+            if tries < MAX_RELAUNCHES:
+                held.relaunches[step_id] = tries + 1
+                self.executor.launch(LaunchSpec.from_json((workdir / SPEC).read_text()))
+                return
+            lost = StepRecord(
+                "Failed",
+                "launch_error",
+                f"the step's launcher ended before starting the step, {tries + 1} times; "
+                "the server log says why",
+            )
+            self._ended(held, step_id, lost)
             return
         lost = StepRecord("Failed", "lost", "the step's launcher ended without a record")
         self._ended(held, step_id, lost)

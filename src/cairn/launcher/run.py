@@ -20,9 +20,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from cairn.data.secretbox import KEY_ENV_VAR
 from cairn.envs.build import BuildCanceled, count, ensure
 from cairn.envs.spec import Request
 from cairn.errors import CairnError
+from cairn.home import TOKEN_ENV
 from cairn.launcher import control
 from cairn.launcher.artifacts import Artifacts, create_working_folders, is_artifact_output
 from cairn.launcher.commit import commit_outputs
@@ -56,6 +58,10 @@ from cairn.spec.command import render_command
 EXIT_RECORDED = 0
 EXIT_UNUSABLE = 64
 EXIT_BUSY = 75
+
+# The server's own secrets, in its environment when the operator set them there: a step's
+# command never sees them (a step is the user's code, its log is shown in the studio).
+PRIVATE_VARIABLES = frozenset({KEY_ENV_VAR, TOKEN_ENV})
 
 
 def main(workdir: str | os.PathLike[str], *, lock_fd: int | None = None) -> int:
@@ -157,7 +163,7 @@ def prepare(
         rendered = render_command(spec.command, values, outputs)
     except CairnError as error:
         raise StepFailure("launch_error", f"cannot render the command: {error}") from error
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k not in PRIVATE_VARIABLES}
     env.update(spec.env)
     if python_bin:
         env["PATH"] = python_bin + os.pathsep + env.get("PATH", os.defpath)

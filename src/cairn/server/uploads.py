@@ -81,6 +81,14 @@ class BlobStore:
                 raise
         return folder
 
+    def discard(self, folder: Path, files: dict[str, str], entry: str) -> None:
+        """Remove a staged folder and the blob of its entry document: for a document that holds
+        credentials, which must not stay on disk in plain text once they are encrypted."""
+        shutil.rmtree(folder, ignore_errors=True)
+        content = files.get(clean_relative(entry)) or files.get(entry)
+        if content is not None and is_hash(content):
+            self.path(content).unlink(missing_ok=True)
+
 
 def _check_no_file_is_a_folder(paths: Iterable[str]) -> None:
     """A manifest cannot name `a` as a file and also `a/b` (which makes `a` a folder)."""

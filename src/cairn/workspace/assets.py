@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cairn.data.uris import JobOutputPath, parse_data_ref
 from cairn.errors import Conflict, InvalidSpec, NotFound, Unsupported, UsageError
 from cairn.plan.reuse import canonical_hash
 from cairn.spec import documents
@@ -191,6 +192,7 @@ class _Registrar:
         version = str(version) if version is not None else None
         if version is not None and (same := self._existing(kind, name, version, content_hash)):
             return same
+        producer, output = self._producer(spec.get("origin"))
         try:
             return self.workspace.store.assets.create(
                 self.workspace.name,
@@ -202,6 +204,8 @@ class _Registrar:
                     content_hash=content_hash,
                     description=description,
                     tags={str(k): str(v) for k, v in (tags or {}).items() if v is not None},
+                    produced_by_job_id=producer,
+                    produced_by_output=output,
                 ),
                 actor=self.workspace.actor,
             )
@@ -210,6 +214,16 @@ class _Registrar:
             if version is not None and (same := self._existing(kind, name, version, content_hash)):
                 return same
             raise
+
+    def _producer(self, origin: Any) -> tuple[int | None, str | None]:
+        """The job and output an asset registered from `azureml://jobs/<job>/outputs/<output>`
+        came from (its lineage); none for other paths."""
+        if not isinstance(origin, str) or not origin.startswith("azureml://jobs/"):
+            return None, None
+        ref = parse_data_ref(origin)
+        if not isinstance(ref, JobOutputPath):
+            return None, None
+        return self.workspace.store.jobs.get_by_name(self.workspace.name, ref.job).id, ref.output
 
     def _existing(
         self, kind: AssetKind, name: str, version: str, content_hash: str | None

@@ -76,8 +76,14 @@ def delete_compute(compute_name: str, workspace: WorkspaceDep) -> None:
 
 @router.post("/datastores", status_code=201, dependencies=[require(Permission.MANAGE)])
 def create_datastore(body: Manifest, server: State, workspace: WorkspaceDep) -> dict[str, Any]:
-    folder = BlobStore(server.settings.home.root).stage(body.files)
-    created = resources.create_datastore(workspace, confine(folder, body.entry), overrides=body.set)
+    blobs = BlobStore(server.settings.home.root)
+    folder = blobs.stage(body.files)
+    try:
+        created = resources.create_datastore(
+            workspace, confine(folder, body.entry), overrides=body.set
+        )
+    finally:  # the document may hold an account key or SAS token: keep only the encrypted copy
+        blobs.discard(folder, body.files, body.entry)
     return resources.datastore_view(workspace, created)
 
 
