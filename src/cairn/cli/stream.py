@@ -19,7 +19,8 @@ def follow(api: Client, name: str) -> int:
     """Follow `name` to its end; returns the exit status (0 only when it completed)."""
     from rich.console import Console
 
-    out = Console(highlight=False, soft_wrap=True)
+    # On a pipe, tables keep one row per line (for grep) rather than wrapping at 80 columns.
+    out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     live = _Status(err) if err.is_terminal else None
     try:
@@ -83,11 +84,13 @@ def _summary(out: Console, job: dict[str, Any]) -> None:
     steps = job.get("jobs") or {}
     if steps:
         table = Table(box=None, header_style="bold", pad_edge=False)
-        for column in ("step", "status", "queued", "running", "why"):
-            table.add_column(column)
+        for column in ("step", "status", "queued", "running"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("why")
         for step_id, step in steps.items():
             timing = step.get("timing") or {}
             note = str(step.get("why") or step.get("reason") or "")
+            note = note.removesuffix(f"/{step_id}")  # `reused from JOB`: the row names the step
             table.add_row(
                 step_id,
                 str(step.get("status")),

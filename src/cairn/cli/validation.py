@@ -19,7 +19,8 @@ def print_report(report: ValidationReport, output: OutputFormat, query: str | No
         return 0 if report.ok else 1
     from rich.console import Console
 
-    out = Console(highlight=False, soft_wrap=True)
+    # On a pipe, tables keep one row per line (for grep) rather than wrapping at 80 columns.
+    out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
     for diagnostic in report.diagnostics.sorted():
         style = "red" if diagnostic.is_error else "yellow"
         first, _, rest = diagnostic.format().partition("\n")
