@@ -127,7 +127,8 @@ def floor_fan(folder: Path, n: int, slots: int) -> float:
 
 def cairn_run(api: object, path: Path, *, force: bool) -> float:
     start = time.perf_counter()
-    job = api.create_job(path, force_rerun=force)  # type: ignore[attr-defined]
+    # As `cairn job create --stream` submits: the answer is the name, the record comes at the end.
+    job = api.create_job(path, force_rerun=force, brief=True)  # type: ignore[attr-defined]
     result = api.wait_job(job["name"], timeout=600)  # type: ignore[attr-defined]
     elapsed = time.perf_counter() - start
     if result["status"] != "Completed":

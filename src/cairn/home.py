@@ -25,6 +25,7 @@ from pathlib import Path
 
 HOME_ENV = "CAIRN_HOME"
 TOKEN_ENV = "CAIRN_TOKEN"  # noqa: S105 - the name of a variable: a server's token for the CLI
+SECRET_KEY_ENV = "CAIRN_SECRET_KEY"  # noqa: S105 - a variable name: the datastore-credential key
 
 
 @dataclass(frozen=True)

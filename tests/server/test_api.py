@@ -108,3 +108,16 @@ def test_an_unreachable_server_is_server_unavailable(served: Served) -> None:
         pytest.raises(ServerUnavailable, match="cannot reach"),
     ):
         dead.health()
+
+
+def test_a_brief_create_answers_name_and_status_and_the_full_one_the_record(
+    api: Client, project: Path
+) -> None:
+    brief = api.create_job(project, brief=True)
+    assert set(brief) == {"name", "status", "warnings"}
+    assert brief["status"] == "Queued"
+    full = api.create_job(project)
+    assert {"name", "status", "jobs", "status_history", "warnings"} <= set(full)
+    assert list(full["jobs"]) == ["a"]
+    shown = api.show_job(brief["name"])
+    assert shown["name"] == brief["name"] and list(shown["jobs"]) == ["a"]

@@ -128,6 +128,7 @@ def create(
             force_rerun=force_rerun,
             progress=progress,
             rerun_of=from_job,
+            brief=stream,  # followed: the record is printed when the job ends
         )
     _warn(job.pop("warnings", []))
     if web:

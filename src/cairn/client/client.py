@@ -111,9 +111,11 @@ class Client:
         force_rerun: bool = False,
         progress: Callable[[int, int], None] | None = None,
         rerun_of: str | None = None,
+        brief: bool = False,
     ) -> dict[str, Any]:
         """Submit a job file. `rerun_of` names the job this one redoes (`--from`): it must
-        exist, and the new job records it; its completed steps are reused where unchanged."""
+        exist, and the new job records it; its completed steps are reused where unchanged.
+        `brief`: the answer is the job's name, status and warnings, not its whole record."""
         from cairn.spec.validate import validate_job_file
 
         if rerun_of is not None:
@@ -131,6 +133,7 @@ class Client:
             force_rerun=force_rerun,
             default_experiment_name=default_experiment(Path.cwd()),
             source={**source_info(file), **({"rerun_of": rerun_of} if rerun_of else {})},
+            brief=brief,
         )
         result: dict[str, Any] = self.post(self._ws("/jobs"), body)
         return result

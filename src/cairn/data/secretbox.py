@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING
 from cryptography.fernet import Fernet, InvalidToken
 
 from cairn.errors import UsageError
+from cairn.home import SECRET_KEY_ENV
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
-KEY_ENV_VAR = "CAIRN_SECRET_KEY"
+KEY_ENV_VAR = SECRET_KEY_ENV
 KEY_FILE_NAME = "secret.key"
 
 

@@ -20,11 +20,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from cairn.data.secretbox import KEY_ENV_VAR
 from cairn.envs.build import BuildCanceled, count, ensure
 from cairn.envs.spec import Request
 from cairn.errors import CairnError
-from cairn.home import TOKEN_ENV
+from cairn.home import SECRET_KEY_ENV, TOKEN_ENV
 from cairn.launcher import control
 from cairn.launcher.artifacts import Artifacts, create_working_folders, is_artifact_output
 from cairn.launcher.commit import commit_outputs
@@ -61,7 +60,7 @@ EXIT_BUSY = 75
 
 # The server's own secrets, in its environment when the operator set them there: a step's
 # command never sees them (a step is the user's code, its log is shown in the studio).
-PRIVATE_VARIABLES = frozenset({KEY_ENV_VAR, TOKEN_ENV})
+PRIVATE_VARIABLES = frozenset({SECRET_KEY_ENV, TOKEN_ENV})
 
 
 def main(workdir: str | os.PathLike[str], *, lock_fd: int | None = None) -> int:

@@ -30,6 +30,9 @@ class JobCreate(Manifest):
     """Used when neither the file nor `experiment_name` names one (Azure: the folder's name)."""
     source: dict[str, str | bool | None] = Field(default_factory=dict, max_length=16)
     """Where the job came from on the client: its file, git commit, uncommitted changes."""
+    brief: bool = False
+    """Answer with the job's name and status only (a client that follows the job needs no more;
+    building the whole record would hold up the job's first step)."""
 
 
 class AssetCreate(Manifest):

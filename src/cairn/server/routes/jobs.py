@@ -60,8 +60,12 @@ def create_job(body: JobCreate, server: State, workspace: WorkspaceDep) -> dict[
     engine = server.engine_for(workspace.name)
     if engine is not None:
         engine.wake()
+    warnings = [d.to_dict() for d in submission.report.diagnostics.warnings]
+    if body.brief:
+        job = submission.job
+        return {"name": job.name, "status": str(job.status), "warnings": warnings}
     detail = _detail(server, workspace, submission.job.name)
-    detail["warnings"] = [d.to_dict() for d in submission.report.diagnostics.warnings]
+    detail["warnings"] = warnings
     return detail
 
 
