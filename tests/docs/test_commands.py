@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.cli.conftest import Cairn
@@ -154,9 +155,26 @@ def test_every_command_shown_works(page: Path, tmp_path: Path) -> None:
             text=True,
             timeout=900,
         )
+        opened = [open_studio_link(link) for link in STUDIO_LINK.findall(done.stdout)]
     finally:
         cairn.stop()
     print(f"{_name(page)}: {len(lines)} commands in {time.monotonic() - began:.1f} s")
     shown = f"{done.stdout}\n{done.stderr}"
     assert done.returncode == 0, shown[-6000:]
     assert "Traceback" not in shown, shown[-6000:]
+    assert [where for where, status in opened if status != 200] == []  # every link leads somewhere
+
+
+STUDIO_LINK = re.compile(r"http://127\.0\.0\.1:\d+/login\?code=[\w-]+&next=\S+")
+
+
+def open_studio_link(link: str) -> tuple[str, int]:
+    """Follow a printed studio link as a browser would: the login page sets the session cookie,
+    then the page it names opens; (that page, its HTTP status)."""
+    url = httpx.URL(link)
+    target = url.params["next"]
+    with httpx.Client(timeout=30) as browser:
+        signed_in = browser.get(url)
+        if signed_in.status_code != 200:
+            return str(url), signed_in.status_code
+        return target, browser.get(url.copy_with(path=target, query=None)).status_code

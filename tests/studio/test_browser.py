@@ -155,6 +155,8 @@ def test_lineage_leads_from_a_model_to_its_data(
     )
     with studio.client() as client:
         client.create_asset("models", model)
+        shown = client.show_asset("models", "loud-model")
+    assert shown["produced_by"] == {"job": hello[0], "output": "final"}
     sign_in(page, studio, "/assets/models/loud-model/1")
     assert f"{hello[0]} / shout" in page.locator("#producer").inner_text()
     lineage = page.locator("svg#lineage")

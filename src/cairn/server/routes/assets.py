@@ -91,6 +91,9 @@ def show_asset(
     ref = f"{asset_name}:{version}" if version else f"{asset_name}@{label or 'latest'}"
     asset = workspace.store.assets.resolve(workspace.name, KINDS[kind], ref)
     view = views.asset_view(asset)
+    if asset.produced_by_job_id is not None:  # lineage by name, as `job show` takes it
+        producer = workspace.store.jobs.get(asset.produced_by_job_id)
+        view["produced_by"] = {"job": producer.name, "output": asset.produced_by_output}
     if asset.kind is AssetKind.ENVIRONMENT:
         view.update(build_state(workspace, asset))
     return view
