@@ -169,6 +169,10 @@ def per_step(root: Path, steps: int) -> dict[str, dict[str, float]]:
     }
 
 
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="cold/warm build rounds")
@@ -182,7 +186,6 @@ def main() -> None:
         step = per_step(root, args.steps)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    ms = lambda s: round(s * 1000, 2)  # noqa: E731
     cold_ratio = build["cairn_cold"]["median_s"] / build["uv_cold"]["median_s"]
     warm_ratio = build["cairn_warm"]["median_s"] / build["uv_warm"]["median_s"]
     overhead = step["venv"]["step_s"] - step["inherit"]["step_s"]

@@ -148,7 +148,6 @@ def measure(root: Path, workload: str, steps: int, rounds: int, server: bool) ->
             executor_round(executor, root, f"{workload}-{server}-{r}", workload, steps, through)
     finally:
         executor.close()
-    ms = lambda values: round(statistics.median(values) * 1000, 2) if values else None  # noqa: E731
     floor_ms, step_ms = ms(floor.wall), ms(through.wall)
     assert floor_ms is not None and step_ms is not None
     floor_cpu, step_cpu = ms(floor.cpu), ms(through.cpu)
@@ -164,6 +163,11 @@ def measure(root: Path, workload: str, steps: int, rounds: int, server: bool) ->
         "cpu_overhead_ms": round(step_cpu - floor_cpu, 2) if step_cpu and floor_cpu else None,
         "phases_ms": {name: ms(values) for name, values in through.phases.items()},
     }
+
+
+def ms(values: list[float]) -> float | None:
+    """The median in milliseconds, or None when nothing was measured."""
+    return round(statistics.median(values) * 1000, 2) if values else None
 
 
 def main() -> None:

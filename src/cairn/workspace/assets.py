@@ -87,16 +87,8 @@ def create_data(
     require_valid(report, "data")
     entity = report.entity
     assert isinstance(entity, Data)
-    found = _locate(workspace, entity.path, entity.type, file.parent, entity.datastore)
-    spec = {"type": entity.type, "path": found.uri, "origin": entity.path}
-    return _Registrar(workspace).register(
-        AssetKind.DATA,
-        name or entity.name or "",
-        version or entity.version,
-        spec,
-        found.content_hash,
-        description=entity.description,
-        tags=entity.tags,
+    return _register_path(
+        workspace, AssetKind.DATA, entity, entity.path, entity.type, file, name, version
     )
 
 
@@ -115,16 +107,8 @@ def create_model(
     assert isinstance(entity, Model)
     if not entity.path:
         raise InvalidSpec(f"model {file}: `path` is required to register a model")
-    found = _locate(workspace, entity.path, "uri_folder", file.parent, entity.datastore)
-    spec = {"type": entity.type, "path": found.uri, "origin": entity.path}
-    return _Registrar(workspace).register(
-        AssetKind.MODEL,
-        name or entity.name,
-        version or entity.version,
-        spec,
-        found.content_hash,
-        description=entity.description,
-        tags=entity.tags,
+    return _register_path(
+        workspace, AssetKind.MODEL, entity, entity.path, "uri_folder", file, name, version
     )
 
 
@@ -148,6 +132,30 @@ def create_environment(
         version or entity.version,
         spec,
         canonical_hash(spec),
+        description=entity.description,
+        tags=entity.tags,
+    )
+
+
+def _register_path(
+    workspace: Workspace,
+    kind: AssetKind,
+    entity: Data | Model,
+    path: str,
+    located_as: str,
+    file: Path,
+    name: str | None,
+    version: str | None,
+) -> Asset:
+    """Register a data or model version by where its bytes are (local ones uploaded)."""
+    found = _locate(workspace, path, located_as, file.parent, entity.datastore)
+    spec = {"type": entity.type, "path": found.uri, "origin": path}
+    return _Registrar(workspace).register(
+        kind,
+        name or entity.name or "",
+        version or entity.version,
+        spec,
+        found.content_hash,
         description=entity.description,
         tags=entity.tags,
     )
