@@ -127,7 +127,7 @@ def executor_round(
     executor: LocalExecutor, root: Path, tag: str, workload: str, steps: int, samples: Samples
 ) -> None:
     specs = [step_spec(executor, root, f"{tag}-{i}", workload) for i in range(steps)]
-    server = executor._zygote.process.pid if executor._zygote is not None else None
+    server = executor._host.process.pid if executor._host is not None else None
     cpu = self_cpu() + (process_tree_cpu(server) if server else 0.0)
     start = time.perf_counter()
     for spec in specs:
@@ -139,7 +139,7 @@ def executor_round(
 
 
 def measure(root: Path, workload: str, steps: int, rounds: int, server: bool) -> dict[str, object]:
-    executor = LocalExecutor(root / "run" / f"{workload}-{server}.sock", zygote=server)
+    executor = LocalExecutor(root / "run" / f"{workload}-{server}.sock", host=server)
     floor, through = Samples(), Samples()
     try:
         executor_round(executor, root, f"warm-{workload}-{server}", workload, 2, Samples())

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from cairn.launcher.protocol import PIDS
+from cairn.workspace.resources import create_compute
 from tests.engine.engines import EnginePool, EngineProcess
 from tests.engine.kill_loop import check_invariants
 from tests.engine.rig import ENV, Rig, S, survivors, wait_until_gone, workdir
@@ -145,11 +146,14 @@ def test_a_stopped_engine_hands_its_jobs_to_the_next_one(rig: Rig) -> None:
 def test_a_step_whose_launcher_died_fails_as_lost_and_its_processes_are_stopped(
     rig: Rig,
 ) -> None:
+    """The step host dies (every step it runs is lost with it); the next step starts on a new
+    one. One slot, so that the bystander is still waiting when the host dies."""
+    create_compute(rig.workspace, name="single", type="local", max_instances=1)
     file = rig.write(
         "lost.yml",
         f"""
         type: pipeline
-        compute: local
+        compute: single
         jobs:
           victim:
             type: command
@@ -173,6 +177,7 @@ def test_a_step_whose_launcher_died_fails_as_lost_and_its_processes_are_stopped(
     folder = workdir(victim)
     wait_until(lambda: survivors(folder), 10, "the victim's command to start")
     launcher = json.loads((folder / PIDS).read_text())["launcher_pid"]
+    assert rig.steps(job_id)["bystander"].status is not S.RUNNING
     os.kill(launcher, signal.SIGKILL)
     job = rig.wait(job_id, timeout=20)
     steps = rig.steps(job_id)

@@ -4,6 +4,7 @@ immutable, prune, cancel, and the conda → PyPI translation."""
 from __future__ import annotations
 
 import io
+import os
 import sys
 import threading
 from pathlib import Path
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cairn.envs.build import BuildCanceled, EnvironmentBuildFailed, ensure, interpreter
-from cairn.envs.folders import Built, ready, release, saved_lock
+from cairn.envs.folders import Built, hold, ready, saved_lock
 from cairn.envs.prune import prune
 from cairn.envs.spec import Request, from_conda
 from cairn.errors import InvalidSpec, Unsupported
@@ -130,7 +131,8 @@ def test_prune_spares_environments_in_use_and_recent_ones(tmp_path: Path) -> Non
     envs = tmp_path / "envs"
     used = conda({"pip": ["six"]})
     idle = conda({"pip": ["tabulate"]})
-    ensure(used, envs, io.StringIO(), in_use=True)  # as a running step holds it
+    in_use = hold(envs, used.identity)  # as a running step holds it
+    ensure(used, envs, io.StringIO())
     ensure(idle, envs, io.StringIO())
     try:
         assert prune(envs, older_than_s=3600) == []  # both used just now
@@ -138,7 +140,7 @@ def test_prune_spares_environments_in_use_and_recent_ones(tmp_path: Path) -> Non
         assert [p.identity for p in removed] == [idle.identity]
         assert ready(envs, used.identity) is not None
     finally:
-        release(envs, used.identity)
+        os.close(in_use)
     assert [p.identity for p in prune(envs, older_than_s=0)] == [used.identity]
     assert sorted(p.name for p in envs.iterdir()) == [".run", ".trash", "locks"]
     assert list((envs / ".trash").iterdir()) == []

@@ -109,7 +109,9 @@ def test_cancel_stops_the_whole_group_after_the_grace_period(
     assert survivors(spec.workdir) == []
 
 
-def test_steps_survive_the_executor_and_its_launch_server(run_dir: Path, tmp_path: Path) -> None:
+def test_steps_survive_the_executor_and_the_host_exits_after_them(
+    run_dir: Path, tmp_path: Path
+) -> None:
     first = LocalExecutor(run_dir / "executor.sock")
     spec = launch(
         first,
@@ -119,20 +121,30 @@ def test_steps_survive_the_executor_and_its_launch_server(run_dir: Path, tmp_pat
     )
     log = first.logs(Path(spec.workdir))
     wait_for(lambda: log.exists() and "started" in log.read_text(), what="the command to start")
-    assert first._zygote is not None and first._zygote.pid is not None
-    os.kill(first._zygote.pid, signal.SIGKILL)
-    first.close()
+    assert first._host is not None and first._host.pid is not None
+    host = first._host.pid
+    first.close()  # as a server that stops or dies: the host reads the end of its input
     second = LocalExecutor(run_dir / "executor.sock")
     try:
         assert second.poll(Path(spec.workdir)) == Alive()
+        assert _alive(host), "the host stopped while its step was running"
         (Path(spec.workdir) / "wd" / "release").touch()
         events = wait_ended(second, spec.workdir)  # the launcher reports to the new socket
         assert events[-1].event == "ended"
         record = second.poll(Path(spec.workdir))
         assert isinstance(record, StepRecord) and record.status == "Completed"
         assert (tmp_path / "datastore" / "out.txt").read_text() == "done\n"
+        wait_for(lambda: not _alive(host), what="the host to exit once its step ended")
     finally:
         second.close()
+
+
+def _alive(pid: int) -> bool:
+    """True while `pid` runs (a zombie waiting for its parent's reaper thread counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def test_a_killed_launcher_is_gone_and_cancel_still_stops_its_group(
@@ -168,7 +180,7 @@ def test_launching_a_running_step_again_starts_no_second_launcher(
 def test_without_the_launch_server_steps_start_as_fresh_processes(
     run_dir: Path, tmp_path: Path
 ) -> None:
-    local = LocalExecutor(run_dir / "fresh.sock", zygote=False)
+    local = LocalExecutor(run_dir / "fresh.sock", host=False)
     try:
         spec = launch(local, tmp_path, "echo fresh")
         assert not isinstance(local.poll(Path(spec.workdir)), Gone)  # locked before spawning

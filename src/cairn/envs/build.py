@@ -34,7 +34,6 @@ from cairn.envs.folders import (
     Built,
     build_lock,
     env_folder,
-    hold,
     ready,
     run_file,
     save_lock,
@@ -95,15 +94,14 @@ def ensure(
     log: TextSink,
     *,
     lock: tuple[str, ...] = (),
-    in_use: bool = False,
+    build: bool = True,
     cancelled: Callable[[], bool] | None = None,
 ) -> Built:
     """The environment for `request`, building it if no ready one exists (`log` gets the build
     output). With `lock`, a build installs exactly those versions; without, the identity's saved
-    lock if it has one. `in_use` marks the environment as used by this process until it exits
-    (a running step), so that `prune` leaves it alone. `cancelled()` true stops a build."""
-    if in_use:
-        hold(envs, request.identity)  # before looking, so prune cannot remove what is found
+    lock if it has one. A running step holds the environment (`hold`) before calling this, so
+    that `prune` cannot remove what is found. `cancelled()` true stops a build; without `build`,
+    an environment that is not built is an error instead of being built."""
     found = ready(envs, request.identity)
     if found is not None:
         _touch(found.folder)
@@ -113,6 +111,8 @@ def ensure(
         log.write(f"waiting for another build of {request.identity}\n")
         log.flush()
 
+    if not build:
+        raise CairnError(f"the environment {request.identity} is not built (it was pruned?)")
     with build_lock(envs, request.identity, waiting, cancelled):
         found = ready(envs, request.identity)
         if found is not None:

@@ -38,8 +38,6 @@ LOCKS = "locks"
 RUN = ".run"
 TRASH = ".trash"
 _WAIT_STEP = 0.05
-_held: dict[str, int] = {}
-"""Use locks this process holds, by folder: one per environment, kept until the process exits."""
 
 
 class BuildCanceled(CairnError):
@@ -111,21 +109,13 @@ def save_lock(envs: Path, identity: str, packages: tuple[str, ...]) -> None:
     temp.replace(path)
 
 
-def hold(envs: Path, identity: str) -> None:
-    """Mark the environment as in use by this process, until it exits (`prune` skips it)."""
-    path = run_file(envs, identity, "use")
-    if str(path) in _held:
-        return
-    fd = _open(path)
+def hold(envs: Path, identity: str) -> int:
+    """Mark the environment as in use (`prune` skips it) until the returned descriptor is closed
+    (or the process exits). Each call takes a shared lock of its own, so the steps one process
+    runs at once hold and let go independently."""
+    fd = _open(run_file(envs, identity, "use"))
     fcntl.flock(fd, fcntl.LOCK_SH)  # waits only while a prune is removing this environment
-    _held[str(path)] = fd
-
-
-def release(envs: Path, identity: str) -> None:
-    """Stop marking the environment as in use by this process."""
-    fd = _held.pop(str(run_file(envs, identity, "use")), None)
-    if fd is not None:
-        os.close(fd)
+    return fd
 
 
 @contextlib.contextmanager

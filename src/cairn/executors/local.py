@@ -1,7 +1,8 @@
-"""The local executor: each step's launcher is a process on this machine, in its own session.
+"""The local executor: steps run on this machine, supervised by launchers in sessions of their own.
 
-Owns: handing steps to the launch server (`forkserver`, started with the executor; a fork of a
-warm launcher per step), or — when it is unavailable — starting `python -m cairn.launcher` afresh;
+Owns: handing steps to the step host (`cairn.launcher.host`, started with the executor; a thread of
+one warm process per step), or — when it is unavailable — starting `python -m cairn.launcher`
+afresh for each step;
 the Unix datagram socket on which launchers report progress, read by one thread into `events`;
 `poll`, `cancel` and `logs` over the step's folder, which work for steps started by an earlier
 executor (or server) as well, since they only read the folder and its lock.
@@ -19,17 +20,15 @@ import os
 import queue
 import signal
 import socket
-import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cairn.errors import NotFound
 from cairn.executors.base import Alive, ExecutorEvent, Gone
-from cairn.executors.zygote import Zygote, ZygoteUnavailable
+from cairn.executors.hosting import HostUnavailable, StepHost
 from cairn.launcher import control
 from cairn.launcher.protocol import SPEC, STD_LOG, USER_LOGS, LaunchSpec, StepRecord
-from cairn.launcher.supervise import CANCEL_SIGNALS
 
 if TYPE_CHECKING:
     from cairn.executors.base import Executor
@@ -46,16 +45,17 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, socket_path: str | os.PathLike[str], *, zygote: bool = True) -> None:
+    def __init__(self, socket_path: str | os.PathLike[str], *, host: bool = True) -> None:
         """Listen for launcher events at `socket_path` (created; a stale one is replaced) and,
-        unless `zygote` is False, start the launch server."""
+        unless `host` is False, start the step host."""
         self._events: queue.SimpleQueue[ExecutorEvent] = queue.SimpleQueue()
         self._socket_path = Path(socket_path)
         self._socket, self.notify = _bind(self._socket_path)
         self._bound_inode = _inode(self._socket_path) if not self.notify.startswith("\0") else None
         self._listener = threading.Thread(target=self._listen, name="cairn-events", daemon=True)
         self._listener.start()
-        self._zygote: Zygote | None = Zygote.start() if zygote else None
+        self._host: StepHost | None = StepHost.start() if host else None
+        self._host_restarted = False
         self._launched: dict[str, int] = {}
         self._spawned: list[int] = []
         self._lock = threading.Lock()
@@ -74,25 +74,32 @@ class LocalExecutor:
             raise NotFound(f"step folder {workdir!r} does not exist")
         with self._lock:
             self._reap()
-            pid = self._fork(workdir) if self._zygote is not None else None
+            pid = self._hand_over(workdir) if self._host is not None else None
             if pid is None:
                 pid = self._spawn(workdir)
             if pid > 0:
                 self._launched[str(Path(workdir))] = pid
 
-    def _fork(self, workdir: str) -> int | None:
-        """The launcher's pid (0: another launcher holds the step), or None to spawn instead."""
-        assert self._zygote is not None
-        try:
-            reply = self._zygote.request({"workdir": workdir})
-        except ZygoteUnavailable:
-            self._zygote.close()
-            self._zygote = None  # fall back to fresh processes from now on
-            return None
-        if reply.get("busy"):
-            return 0
-        pid = reply.get("pid")
-        return pid if isinstance(pid, int) else None
+    def _hand_over(self, workdir: str) -> int | None:
+        """The pid of the process that runs the step (0: another launcher holds it), or None
+        to spawn a launcher instead. A host found gone (killed: its steps were lost with it) is
+        replaced once; if the new one fails too, steps get launcher processes from then on."""
+        for attempt in (1, 2):
+            assert self._host is not None
+            try:
+                reply = self._host.request({"workdir": workdir})
+            except HostUnavailable:
+                self._host.close()
+                self._host = StepHost.start() if attempt == 1 and not self._host_restarted else None
+                self._host_restarted = True
+                if self._host is None:
+                    return None
+                continue
+            if reply.get("busy"):
+                return 0
+            pid = reply.get("pid")
+            return pid if isinstance(pid, int) else None
+        return None
 
     def _spawn(self, workdir: str) -> int:
         """Start a fresh launcher process holding the lock taken here; 0 when already held."""
@@ -100,18 +107,7 @@ class LocalExecutor:
         if lock_fd is None:
             return 0
         try:
-            pid = os.posix_spawn(
-                sys.executable,
-                [sys.executable, "-m", "cairn.launcher", workdir, "--lock-fd", "3"],
-                os.environ,
-                file_actions=[
-                    (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                    (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
-                    (os.POSIX_SPAWN_DUP2, lock_fd, 3),
-                ],
-                setsid=True,
-                setsigmask=CANCEL_SIGNALS,  # until the launcher's handlers are in place
-            )
+            pid = control.spawn_launcher(workdir, lock_fd)
         finally:
             os.close(lock_fd)  # the launcher's inherited copy keeps the lock
         self._spawned.append(pid)
@@ -146,7 +142,7 @@ class LocalExecutor:
         if control.is_held(folder):
             pid = self._launcher_pid(folder)
             if pid is not None:
-                _signal(pid, signal.SIGTERM)
+                _signal(pid, signal.SIGUSR1)  # "look at cancel.json": the host runs other steps
             return
         # The launcher is gone (killed): stop what it left running itself.
         pgid = (control.read_pids(folder) or {}).get("pgid")
@@ -172,10 +168,10 @@ class LocalExecutor:
         return Path(workdir) / USER_LOGS / STD_LOG
 
     def close(self) -> None:
-        """Stop the event thread and the launch server; running steps keep running."""
-        if self._zygote is not None:
-            self._zygote.close()
-            self._zygote = None
+        """Stop the event thread and let go of the step host; running steps keep running."""
+        if self._host is not None:
+            self._host.close()
+            self._host = None
         with contextlib.suppress(OSError):
             self._socket.shutdown(socket.SHUT_RDWR)  # wakes the listener with an empty read
         self._listener.join(timeout=5)

@@ -1,8 +1,10 @@
 """How the outside sees and steers a launcher: the step lock, `pid.json`, and cancel requests.
 
 Owns: `WORKDIR/step.lock` — held (flock, exclusive) by the one launcher of a step for its whole
-life; `pid.json` — the launcher's pid and the user command's process group; `cancel.json` — the
-grace period a canceller asked for, read by the launcher when it receives SIGTERM.
+life; `pid.json` — the launcher's pid (a launcher process of the step's own, or the step host that
+runs it on a thread) and the user command's process group; `cancel.json` — the grace period a
+canceller asked for, written before it sends the launcher SIGUSR1 ("look for cancel requests");
+and starting a launcher process that inherits a lock already taken.
 Must not: interpret what a free lock means (the caller decides between "ended" and "lost").
 
 Why flock: the kernel releases it when the holder dies, however it dies, and it cannot be fooled
@@ -16,6 +18,8 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +27,10 @@ from typing import Any
 from cairn.launcher.protocol import LOCK, PIDS
 
 CANCEL = "cancel.json"
+# TERM and INT cancel every step a launcher runs; USR1 cancels those whose cancel.json exists (how
+# one step of a host that runs several is canceled). Blocked by whoever starts a launcher until
+# its handlers are in place: the default action of each ends the process.
+CANCEL_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGUSR1})
 # A probe holds the lock for microseconds; these retries (about 30 ms in all) outlast any probe
 # while still answering at once in the common, uncontended case.
 _RETRY_DELAYS = (0.001, 0.002, 0.004, 0.008, 0.016)
@@ -75,7 +83,8 @@ def read_pids(workdir: Path) -> dict[str, Any] | None:
 
 
 def request_cancel(workdir: Path, grace: float) -> None:
-    """Leave the grace period for the launcher to use when it is told (SIGTERM) to cancel."""
+    """Ask for the step's cancel, with `grace` before KILL; the launcher acts on it when it
+    receives SIGUSR1 (or as soon as it starts)."""
     _write_json(workdir / CANCEL, {"grace": grace, "at": time.time()})
 
 
@@ -86,6 +95,23 @@ def requested_grace(workdir: Path, default: float) -> float:
     if isinstance(grace, int | float) and not isinstance(grace, bool) and grace >= 0:
         return float(grace)
     return default
+
+
+def spawn_launcher(workdir: str | os.PathLike[str], lock_fd: int) -> int:
+    """Start `python -m cairn.launcher WORKDIR` in a session of its own, handing it `lock_fd`
+    (the step's lock, taken by the caller, who may close its copy once this returns); its pid."""
+    return os.posix_spawn(
+        sys.executable,
+        [sys.executable, "-m", "cairn.launcher", str(workdir), "--lock-fd", "3"],
+        os.environ,
+        file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+            (os.POSIX_SPAWN_DUP2, lock_fd, 3),
+        ],
+        setsid=True,
+        setsigmask=CANCEL_SIGNALS,  # until the launcher's handlers are in place
+    )
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

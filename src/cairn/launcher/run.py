@@ -1,5 +1,8 @@
 """One step, start to end: lock, prepare, run, finalize, record.
 
+Runs in a launcher process of its own (`main`, `python -m cairn.launcher`) or on a thread of the
+step host (`cairn.launcher.host`, `run_step` with the host's `StepSignals`).
+
 Owns: the order of the phases and the one place where the step's outcome is decided and
 `record.json` is written (last, atomically), followed by the `ended` event. Every failure a phase
 detects arrives here as a `StepFailure`; anything else the launcher trips over is recorded as
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from cairn.envs.build import BuildCanceled, count, ensure
+from cairn.envs.folders import hold
 from cairn.envs.spec import Request
 from cairn.errors import CairnError
 from cairn.home import SECRET_KEY_ENV, TOKEN_ENV
@@ -50,7 +54,14 @@ from cairn.launcher.protocol import (
     StepRecord,
     write_atomic,
 )
-from cairn.launcher.supervise import Command, Ended, Signals, Supervisor
+from cairn.launcher.supervise import (
+    Command,
+    Ended,
+    Signals,
+    StepSignals,
+    Supervisor,
+    adopt_orphans,
+)
 from cairn.launcher.timeline import Timeline
 from cairn.spec.command import render_command
 
@@ -81,17 +92,19 @@ def main(workdir: str | os.PathLike[str], *, lock_fd: int | None = None) -> int:
     try:
         if (folder / RECORD).exists():
             return EXIT_RECORDED  # the step already ended; a completed step never runs twice
-        run_step(folder)
+        signals = Signals(folder)  # first, so that a cancel arriving now is not lost
+        adopt_orphans()
+        run_step(folder, signals)
         return EXIT_RECORDED
     finally:
         os.close(lock_fd)
 
 
-def run_step(folder: Path) -> None:
-    """Run the step whose lock this process holds, and write its record."""
+def run_step(folder: Path, signals: StepSignals, *, may_build: bool = True) -> None:
+    """Run the step whose lock this process holds, and write its record. Without `may_build`,
+    a virtual environment that is not built fails the step instead of being built here."""
     environment: dict[str, Any] | None = None
     started = time.time()
-    signals = Signals()  # first, so that a cancel arriving now is not lost
     control.write_pids(folder, os.getpid(), None, started)
     try:
         spec = LaunchSpec.from_json((folder / SPEC).read_text())
@@ -104,8 +117,10 @@ def run_step(folder: Path) -> None:
     supervisor: Supervisor | None = None
     artifacts = Artifacts(spec, folder)
     private: dict[str, Path] = {}
+    in_use: int | None = None
     try:
-        prepared = prepare(spec, folder, signals.cancel_requested)
+        in_use = hold_environment(spec)
+        prepared = prepare(spec, folder, signals.cancel_requested, may_build=may_build)
         private = prepared.private
         supervisor = Supervisor(
             prepared.command,
@@ -130,6 +145,9 @@ def run_step(folder: Path) -> None:
             record = StepRecord(status, error.reason, error.message, environment=environment)
         else:
             record = _failed("launch_error", f"launcher error: {type(error).__name__}: {error}")
+    finally:
+        if in_use is not None:
+            os.close(in_use)  # the environment may be pruned once no step uses it
     artifacts.save(private)  # whatever the outcome, as Azure does (a no-op when already saved)
     finish(folder, timeline, replace(record, artifacts=artifacts.location))
 
@@ -146,7 +164,11 @@ class Prepared:
 
 
 def prepare(
-    spec: LaunchSpec, folder: Path, cancelled: Callable[[], bool] | None = None
+    spec: LaunchSpec,
+    folder: Path,
+    cancelled: Callable[[], bool] | None = None,
+    *,
+    may_build: bool = True,
 ) -> Prepared:
     """Lay out the step's folder and decide its command line and environment."""
     for stale in (WORKDIR, INPUTS, OUTPUTS):  # left by a launcher that died mid-way
@@ -154,7 +176,9 @@ def prepare(
     copy_code(spec.code, folder / WORKDIR)
     create_working_folders(folder / WORKDIR)
     (folder / USER_LOGS).mkdir(exist_ok=True)
-    python_bin, environment = provide_environment(spec, folder / USER_LOGS / STD_LOG, cancelled)
+    python_bin, environment = provide_environment(
+        spec, folder / USER_LOGS / STD_LOG, cancelled, may_build=may_build
+    )
     values, watched = prepare_inputs(spec, folder)
     private = prepare_outputs(spec, folder)
     outputs = {name: str(path) for name, path in private.items()}
@@ -230,12 +254,25 @@ def finish(folder: Path, timeline: Timeline, record: StepRecord) -> None:
     timeline.close()
 
 
+def hold_environment(spec: LaunchSpec) -> int | None:
+    """Mark the step's virtual environment in use (before it is looked for, so that `prune`
+    cannot remove what is found); the descriptor to close when the step ends."""
+    wanted = spec.environment
+    if not wanted or wanted.get("strategy", "venv") != "venv":
+        return None
+    request = Request(wanted.get("python"), tuple(wanted.get("requirements") or ()))
+    return hold(Path(str(wanted["envs"])), request.identity)
+
+
 def provide_environment(
-    spec: LaunchSpec, log: Path, cancelled: Callable[[], bool] | None = None
+    spec: LaunchSpec,
+    log: Path,
+    cancelled: Callable[[], bool] | None = None,
+    *,
+    may_build: bool = True,
 ) -> tuple[str | None, dict[str, Any] | None]:
     """The folder to put first on PATH, and what the record keeps of the environment: a venv is
-    built first if it is not ready (its output goes to the step's log, and the environment is
-    marked in use for as long as this launcher lives, so `prune` leaves it alone)."""
+    built first if it is not ready (its output goes to the step's log)."""
     wanted = spec.environment
     if not wanted:
         return spec.python_bin, None
@@ -250,7 +287,11 @@ def provide_environment(
         writer = _StampedLog(handle)
         try:
             built = ensure(
-                request, Path(str(wanted["envs"])), writer, in_use=True, cancelled=cancelled
+                request,
+                Path(str(wanted["envs"])),
+                writer,
+                cancelled=cancelled,
+                build=may_build,
             )
         except BuildCanceled as error:
             raise StepFailure("canceled", "canceled while preparing the environment") from error

@@ -2,12 +2,19 @@
 
 Owns: starting every process of the step in one new process group (the first process leads it;
 the ranks of a distributed step join it), pumping their output into the logs, and the one loop
-that waits for all of it. The loop sleeps in `select` on the log pipes and on a wake-up pipe that
-the signal handlers write to (SIGCHLD: a process ended; SIGTERM/SIGINT: cancel), with the time to
-the next deadline as its timeout — no polling while the command runs, and no threads.
+that waits for all of it. The loop sleeps in `select` on the log pipes and on the wake-up pipe of
+its `StepSignals` (written when a process of the step ended or a cancel arrived), with the time to
+the next deadline as its timeout — no polling while the command runs.
 Stopping (timeout, cancel, a failed rank) is TERM to the whole group, then KILL after the grace
 period. Processes the command left behind when it exited get the same treatment, so nothing of
 the step outlives it.
+
+Two owners of the signals: `Signals`, for a launcher process that runs one step (its own signal
+handlers, and it reaps its children itself), and the step host's slots (`cairn.launcher.host`),
+where one process runs many steps on threads and its main thread reaps every child and routes each
+exit to the step that started it. Processes are started with `subprocess.Popen` (vfork + exec,
+with a working folder of their own, which `os.posix_spawn` cannot give) and never waited on through
+it: the reaper owns waiting, and tells the `Popen` the exit status so it is not tracked further.
 Must not: decide the step's status (it reports how the processes ended), or touch outputs.
 """
 
@@ -19,57 +26,81 @@ import os
 import selectors
 import shutil
 import signal
+import subprocess
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
+from cairn.launcher.control import CANCEL, CANCEL_SIGNALS
 from cairn.launcher.distribution import ProcessPlan
 from cairn.launcher.logs import LogSink, Pump, new_tail, tail_text
 from cairn.launcher.outcome import StepFailure
 from cairn.launcher.protocol import STD_LOG
 
 Stop = Literal["timeout", "canceled", "failed"]
-CANCEL_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
 # While only leftovers of an exited command remain, their group is checked this often (a safety
 # net: as their subreaper the launcher normally hears of each exit through SIGCHLD).
 _LEFTOVER_CHECK = 0.1
 _PR_SET_CHILD_SUBREAPER = 36
 _LIBC = ctypes.CDLL(None, use_errno=True)
-# Signals the launcher ignores or handles, back to their defaults in the step's processes.
-_DEFAULT_SIGNALS = (
-    signal.SIGPIPE,
-    signal.SIGXFSZ,
-    signal.SIGINT,
-    signal.SIGTERM,
-    signal.SIGCHLD,
-    signal.SIGHUP,
-)
 # After KILL, how long to wait for the kernel to finish (or for unreaped zombies) before going on.
 _AFTER_KILL = 1.0
 
 
-class Signals:
-    """Signal flags for the supervisor, plus a pipe that makes `select` return when one arrives."""
+class StepSignals(Protocol):
+    """What the supervisor waits on: a pipe that becomes readable when something happened, the
+    cancel flag, and the exits of the processes it started."""
 
-    def __init__(self) -> None:
+    read_fd: int
+
+    def drain(self) -> None:
+        """Empty the wake-up pipe."""
+
+    def cancel_requested(self) -> bool:
+        """True once the step was asked to cancel."""
+
+    def spawning(self) -> AbstractContextManager[object]:
+        """Held while the step's processes start: no child is reaped meanwhile, so a leader that
+        exits at once stays a zombie and its group exists for the ranks that join it."""
+
+    def watch(self, pid: int, since: float) -> None:
+        """`pid`, started at monotonic time `since`, is a process of this step."""
+
+    def exited(self) -> list[tuple[int, int]]:
+        """`(pid, wait status)` of the children that ended since the last call."""
+
+
+class Signals:
+    """The signals of a launcher process that runs one step: TERM or INT cancel it, USR1 cancels
+    it when `folder`'s cancel.json exists, SIGCHLD wakes it (see the module docstring)."""
+
+    def __init__(self, folder: Path | None = None) -> None:
         self._cancel_requested = False
+        self._folder = folder
         self.read_fd, self._write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.set_wakeup_fd(self._write_fd, warn_on_full_buffer=False)
         signal.signal(signal.SIGTERM, self._cancel)
         signal.signal(signal.SIGINT, self._cancel)
+        signal.signal(signal.SIGUSR1, self._look)
         signal.signal(signal.SIGCHLD, _ignore)  # a Python handler, so the wake-up pipe is written
-        # Whoever started this launcher may have blocked TERM and INT until now, so that a cancel
-        # sent the instant the step was handed over waits for these handlers instead of killing
-        # the launcher before it could write a record.
+        signal.signal(signal.SIGHUP, _ignore)  # handled, not ignored: the step gets the default
+        # Whoever started this launcher may have blocked the cancel signals until now, so that a
+        # cancel sent the instant the step was handed over waits for these handlers instead of
+        # killing the launcher before it could write a record.
         signal.pthread_sigmask(signal.SIG_UNBLOCK, CANCEL_SIGNALS)
 
     def _cancel(self, signum: int, frame: object) -> None:
         self._cancel_requested = True
 
+    def _look(self, signum: int, frame: object) -> None:
+        if self._folder is not None and (self._folder / CANCEL).exists():
+            self._cancel_requested = True
+
     def cancel_requested(self) -> bool:
-        """True once SIGTERM or SIGINT arrived (a method: the flag changes under the caller)."""
+        """True once a cancel arrived (a method: the flag changes under the caller)."""
         return self._cancel_requested
 
     def drain(self) -> None:
@@ -78,6 +109,25 @@ class Signals:
                 pass
         except BlockingIOError:
             pass
+
+    def spawning(self) -> AbstractContextManager[object]:
+        return contextlib.nullcontext()  # this process reaps only when its loop asks
+
+    def watch(self, pid: int, since: float) -> None:
+        return None  # this process reaps its own children
+
+    def exited(self) -> list[tuple[int, int]]:
+        """Every child that ended (orphans of the step's group included: this process is their
+        subreaper)."""
+        ended: list[tuple[int, int]] = []
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return ended
+            if pid == 0:
+                return ended
+            ended.append((pid, status))
 
 
 def _ignore(signum: int, frame: object) -> None:
@@ -122,7 +172,7 @@ class Supervisor:
         self,
         command: Command,
         plans: list[ProcessPlan],
-        signals: Signals,
+        signals: StepSignals,
         cancel_grace: Callable[[], float],
     ) -> None:
         self.command = command
@@ -133,7 +183,7 @@ class Supervisor:
         self.tail = new_tail()
         self._sinks: list[LogSink] = []
         self._pumps: list[Pump] = []
-        self._running: dict[int, ProcessPlan] = {}  # by pid
+        self._running: dict[int, tuple[ProcessPlan, subprocess.Popen[bytes]]] = {}  # by pid
         self._stop: Stop | None = None
         self._failure: tuple[ProcessPlan, int] | None = None
         self._kill_at: float | None = None
@@ -142,12 +192,12 @@ class Supervisor:
 
     def start(self, on_group: Callable[[int], None]) -> None:
         """Start every process; `on_group(pgid)` is told the group as soon as it exists."""
-        adopt_orphans()
-        # The launcher's own working folder becomes the step's, which its processes inherit:
-        # posix_spawn has no cwd of its own, and every path the launcher uses is absolute.
-        os.chdir(self.command.cwd)
         main = LogSink(self.command.logs / STD_LOG, self.command.log_cap)
         self._sinks.append(main)
+        with self.signals.spawning():
+            self._start_all(main, on_group)
+
+    def _start_all(self, main: LogSink, on_group: Callable[[int], None]) -> None:
         for plan in self.plans:
             sinks = [(main, b"")]
             if plan.rank is not None:
@@ -162,37 +212,35 @@ class Supervisor:
                 on_group(pid)
 
     def _spawn(self, plan: ProcessPlan, sinks: list[tuple[LogSink, bytes]]) -> int:
-        # posix_spawn (vfork + exec) rather than subprocess: a fraction of the work per step.
         env = {**self.command.env, **plan.env} if plan.env else self.command.env
         argv = [*plan.prefix, "bash", "-c", self.command.script]
         program = shutil.which(argv[0], path=env.get("PATH", os.defpath))
         if program is None:
             raise StepFailure("launch_error", f"{argv[0]!r} is not on the step's PATH")
         read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+        since = time.monotonic()
         try:
-            pid = os.posix_spawn(
-                program,
+            process = subprocess.Popen(
                 argv,
-                env,
-                file_actions=[
-                    (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                    (os.POSIX_SPAWN_DUP2, write_fd, 1),
-                    (os.POSIX_SPAWN_DUP2, write_fd, 2),
-                ],
+                executable=program,
+                env=env,
+                cwd=self.command.cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=write_fd,
+                stderr=write_fd,
                 # Ranks join the first process's group; the group outlives a leader that exits
-                # first because the leader stays a zombie until this loop reaps it.
-                setpgroup=0 if self.pgid is None else self.pgid,
-                setsigdef=_DEFAULT_SIGNALS,
-                setsigmask=(),
+                # first because the leader stays a zombie while `spawning` holds off reaping.
+                process_group=0 if self.pgid is None else self.pgid,
             )
         except OSError as error:
             os.close(read_fd)
             raise StepFailure("launch_error", f"could not start the command: {error}") from error
         finally:
             os.close(write_fd)
-        self._running[pid] = plan
+        self._running[process.pid] = (plan, process)
+        self.signals.watch(process.pid, since)
         self._pumps.append(Pump(read_fd, sinks, self.tail))
-        return pid
+        return process.pid
 
     def wait(self) -> Ended:
         """Run the loop until every process of the group is gone; the logs are complete then."""
@@ -236,19 +284,15 @@ class Supervisor:
         return True
 
     def _reap(self) -> None:
-        """Collect every exited child: the step's processes, and the orphans of the group that
-        were handed to this launcher (its subreaper), so that a dead process never looks alive."""
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
-            plan = self._running.pop(pid, None)
-            if plan is None:
+        """Take the exits of the step's processes (the orphans of its group that were handed to
+        this process, its subreaper, are reaped too, so that a dead process never looks alive)."""
+        for pid, status in self.signals.exited():
+            started = self._running.pop(pid, None)
+            if started is None:
                 continue  # an orphan of the group, now reaped
+            plan, process = started
             code = os.waitstatus_to_exitcode(status)
+            process.returncode = code  # reaped here: the Popen must not wait for it
             if code != 0 and self._failure is None:
                 self._failure = (plan, code)
                 if self._running and self._stop is None:
@@ -301,9 +345,13 @@ class Supervisor:
         """Kill whatever was started (after an error in the launcher itself) and reap it."""
         if self._running:
             self._signal_group(signal.SIGKILL)
-        for pid in self._running:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
+        deadline = time.monotonic() + _AFTER_KILL
+        while self._running and time.monotonic() < deadline:
+            self._reap()
+            if self._running:
+                time.sleep(0.01)
+        for _, process in self._running.values():
+            process.returncode = -signal.SIGKILL  # whoever reaps it later, not this Popen
         self._running.clear()
         for pump in self._pumps:
             pump.close()

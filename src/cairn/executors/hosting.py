@@ -1,9 +1,10 @@
-"""The local executor's side of the launch server (`forkserver`): start it, ask it, stop it.
+"""The local executor's side of the step host (`cairn.launcher.host`): start it, ask it, let go.
 
-Owns: the server process (started in its own session, so a terminal's signals do not reach it),
-its pipes, and one request/reply exchange at a time with a deadline, so that a hung or dead server
-turns into `ZygoteUnavailable` (the executor then starts launchers afresh) instead of a hang.
-Must not: be shared between threads without the caller's lock.
+Owns: the host process (started in its own session, so a terminal's signals do not reach it),
+its pipes, and one request/reply exchange at a time with a deadline, so that a hung or dead host
+turns into `HostUnavailable` (the executor then starts launchers afresh) instead of a hang.
+Must not: be shared between threads without the caller's lock, or wait for the host to exit: it
+runs its steps to their end after the executor let go.
 """
 
 from __future__ import annotations
@@ -14,38 +15,39 @@ import os
 import select
 import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
 from cairn.errors import CairnError
 
-# The server imports the launcher before it says it is ready: a fraction of a second normally,
+# The host imports the launcher before it says it is ready: a fraction of a second normally,
 # much longer on a loaded CI machine.
 READY_TIMEOUT = 60.0
 REPLY_TIMEOUT = 30.0
 
 
-class ZygoteUnavailable(CairnError):
-    """The launch server is gone, hung, or answered nonsense."""
+class HostUnavailable(CairnError):
+    """The step host is gone, hung, or answered nonsense."""
 
-    code = "launch_server_unavailable"
+    code = "step_host_unavailable"
 
 
-class Zygote:
+class StepHost:
     def __init__(self, process: subprocess.Popen[bytes]) -> None:
         self.process = process
         assert process.stdin is not None and process.stdout is not None
         self._requests = process.stdin.fileno()
         self._replies = process.stdout.fileno()
         self._pending = b""
-        self.pid: int | None = None  # known once the server said it is ready
+        self.pid: int | None = None  # known once the host said it is ready
 
     @classmethod
-    def start(cls) -> Zygote | None:
-        """Start the server (not waiting for it to be ready); None when it cannot start."""
+    def start(cls) -> StepHost | None:
+        """Start the host (not waiting for it to be ready); None when it cannot start."""
         try:
             process = subprocess.Popen(
-                [sys.executable, "-m", "cairn.executors.forkserver"],
+                [sys.executable, "-m", "cairn.launcher.host"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 start_new_session=True,
@@ -55,16 +57,16 @@ class Zygote:
         return cls(process)
 
     def request(self, message: dict[str, Any]) -> dict[str, Any]:
-        """Send one request and return the server's reply."""
+        """Send one request and return the host's reply."""
         if self.pid is None:
             ready = self._read_reply(READY_TIMEOUT)
             if not isinstance(ready.get("ready"), int):
-                raise ZygoteUnavailable(f"launch server said {ready!r} instead of ready")
+                raise HostUnavailable(f"step host said {ready!r} instead of ready")
             self.pid = ready["ready"]
         try:
             os.write(self._requests, json.dumps(message).encode() + b"\n")
         except OSError as error:
-            raise ZygoteUnavailable(f"launch server is gone: {error}") from error
+            raise HostUnavailable(f"step host is gone: {error}") from error
         return self._read_reply(REPLY_TIMEOUT)
 
     def _read_reply(self, timeout: float) -> dict[str, Any]:
@@ -73,28 +75,25 @@ class Zygote:
             remaining = deadline - time.monotonic()
             readable, _, _ = select.select([self._replies], [], [], max(0.0, remaining))
             if not readable:
-                raise ZygoteUnavailable(f"launch server did not answer within {timeout:g} s")
+                raise HostUnavailable(f"step host did not answer within {timeout:g} s")
             chunk = os.read(self._replies, 65536)
             if not chunk:
-                raise ZygoteUnavailable("launch server exited")
+                raise HostUnavailable("step host exited")
             self._pending += chunk
         line, self._pending = self._pending.split(b"\n", 1)
         try:
             reply = json.loads(line)
         except ValueError as error:
-            raise ZygoteUnavailable(f"launch server answered {line!r}") from error
+            raise HostUnavailable(f"step host answered {line!r}") from error
         if not isinstance(reply, dict):
-            raise ZygoteUnavailable(f"launch server answered {line!r}")
+            raise HostUnavailable(f"step host answered {line!r}")
         return reply
 
     def close(self) -> None:
-        """Close the server's input (it exits; the launchers it forked do not) and reap it."""
+        """Close the host's input: it takes no more steps, and exits once those it runs ended.
+        A thread reaps it then (the host is this process's child)."""
         assert self.process.stdin is not None and self.process.stdout is not None
         with contextlib.suppress(OSError):
             self.process.stdin.close()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
         self.process.stdout.close()
+        threading.Thread(target=self.process.wait, name="cairn-host-reaper", daemon=True).start()
