@@ -101,7 +101,9 @@ def test_the_host_keeps_no_descriptor_or_thread_of_an_ended_step(
     threads = len(os.listdir(f"/proc/{host}/task"))
     for k in range(10):
         out = [output(tmp_path, f"out{k}")]
-        spec = make_spec(tmp_path, f"echo {k} > ${{{{outputs.out{k}}}}}/f", name=f"s{k}", outputs=out)
+        spec = make_spec(
+            tmp_path, f"echo {k} > ${{{{outputs.out{k}}}}}/f", name=f"s{k}", outputs=out
+        )
         executor.launch(spec)
         assert ended(executor, spec).status == "Completed"
     wait_for(

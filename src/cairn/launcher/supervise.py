@@ -39,6 +39,7 @@ from cairn.launcher.distribution import ProcessPlan
 from cairn.launcher.logs import LogSink, Pump, new_tail, tail_text
 from cairn.launcher.outcome import StepFailure
 from cairn.launcher.protocol import STD_LOG
+from cairn.launcher.shell import direct
 
 Stop = Literal["timeout", "canceled", "failed"]
 # While only leftovers of an exited command remain, their group is checked this often (a safety
@@ -213,34 +214,59 @@ class Supervisor:
 
     def _spawn(self, plan: ProcessPlan, sinks: list[tuple[LogSink, bytes]]) -> int:
         env = {**self.command.env, **plan.env} if plan.env else self.command.env
-        argv = [*plan.prefix, "bash", "-c", self.command.script]
-        program = shutil.which(argv[0], path=env.get("PATH", os.defpath))
-        if program is None:
-            raise StepFailure("launch_error", f"{argv[0]!r} is not on the step's PATH")
         read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
-        since = time.monotonic()
         try:
-            process = subprocess.Popen(
-                argv,
-                executable=program,
-                env=env,
-                cwd=self.command.cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=write_fd,
-                stderr=write_fd,
-                # Ranks join the first process's group; the group outlives a leader that exits
-                # first because the leader stays a zombie while `spawning` holds off reaping.
-                process_group=0 if self.pgid is None else self.pgid,
-            )
+            process = self._start(plan, env, write_fd)
         except OSError as error:
             os.close(read_fd)
             raise StepFailure("launch_error", f"could not start the command: {error}") from error
         finally:
             os.close(write_fd)
-        self._running[process.pid] = (plan, process)
-        self.signals.watch(process.pid, since)
         self._pumps.append(Pump(read_fd, sinks, self.tail))
         return process.pid
+
+    def _start(
+        self, plan: ProcessPlan, env: dict[str, str], output: int
+    ) -> subprocess.Popen[bytes]:
+        """Start the process with `bash -c SCRIPT` — or its program directly where bash would
+        only exec it (`shell.direct`)."""
+        script = self.command.script
+        found = None if plan.prefix else direct(script, env, self.command.cwd)
+        if found is not None:
+            try:
+                return self._popen(plan, found[0], found[1], found[2], output)
+            except OSError:
+                pass  # not an executable file after all (bash runs a script without `#!`)
+        argv = [*plan.prefix, "bash", "-c", script]
+        program = shutil.which(argv[0], path=env.get("PATH", os.defpath))
+        if program is None:
+            raise StepFailure("launch_error", f"{argv[0]!r} is not on the step's PATH")
+        return self._popen(plan, program, argv, env, output)
+
+    def _popen(
+        self,
+        plan: ProcessPlan,
+        program: str,
+        argv: list[str],
+        env: dict[str, str],
+        output: int,
+    ) -> subprocess.Popen[bytes]:
+        since = time.monotonic()
+        process = subprocess.Popen(
+            argv,
+            executable=program,
+            env=env,
+            cwd=self.command.cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
+            # Ranks join the first process's group; the group outlives a leader that exits
+            # first because the leader stays a zombie while `spawning` holds off reaping.
+            process_group=0 if self.pgid is None else self.pgid,
+        )
+        self._running[process.pid] = (plan, process)
+        self.signals.watch(process.pid, since)
+        return process
 
     def wait(self) -> Ended:
         """Run the loop until every process of the group is gone; the logs are complete then."""
