@@ -32,6 +32,10 @@ def seen(argv: list[str], env: dict[str, str], cwd: Path, program: str | None = 
         ("python3   show.py\tspaced", {"SHLVL": "3"}),
         ("python3 show.py", {"SHLVL": "0", "OLDPWD": "/usr", "PWD": "/elsewhere"}),
         ("env", {"CAIRN_X": "1"}),
+        # As Cairn renders inputs and outputs: outside quotes, inside double and single quotes.
+        ('python3 show.py "${IN}" --out="${OUT}"', {"IN": "/a b/$c*", "OUT": "o'u\"t"}),
+        ("""python3 show.py "x=${IN}, y=${OUT}" '--z='"${IN}"'' "${UNSET}" ''""", {"IN": "a  b"}),
+        ('python3 show.py "${EMPTY}"', {"EMPTY": ""}),
     ],
 )
 def test_the_program_sees_what_it_would_under_bash(
@@ -64,6 +68,11 @@ def test_the_program_sees_what_it_would_under_bash(
         "python3 a.py && true",
         "python3 $HOME/a.py",
         'python3 "$X"',
+        'python3 "${X:-default}"',
+        'python3 "$(pwd)"',
+        'python3 "a\\b"',
+        'python3 "unterminated',
+        'python3 \'"${X}"\' "${1}"',
         "python3 `pwd`",
         "FOO=1 python3 a.py",
         "python3 *.py",

@@ -6,28 +6,35 @@ itself with the program (its one-command `exec` optimisation), so the program ru
 directly, with three variables bash exports: `PWD` (the working folder), `SHLVL` (as given: bash
 does not count a level it execs away) and `_` (the program's path). Starting bash for that costs
 about a millisecond of CPU per step; `direct` does the parse here instead, only where the result
-is certain to be the same, and says None — "let bash run it" — for everything else: any shell
-syntax (quoting with escapes or expansions, `$`, globs, redirections, pipes, lists, comments,
-tildes, braces), a first word that is a bash keyword or builtin or assigns a variable, a program
-not found on PATH (or named by a path, or a PATH with relative folders), and environments that
-change how bash starts (`BASH_ENV`, `SHELLOPTS`, `BASHOPTS`, exported functions, an unusual
-`SHLVL` or a stale `OLDPWD`).
+is certain to be the same, and says None — "let bash run it" — for everything else.
 
-Hand-written: the rules are bash's own, checked against bash by the tests (the environment and
-arguments a program sees are compared with and without bash).
+What it reads: words of plain characters separated by spaces or tabs, single-quoted text, and
+double-quoted text whose only expansion is `${NAME}` — the form in which Cairn's renderer places
+every input and output (`"${AZURE_ML_INPUT_x}"`): bash expands it to the variable's value as is
+(no splitting, no globbing, the empty string when unset), and so does this. Anything else is left
+to bash: other expansions (`$X`, `$(…)`, backquotes, arithmetic), backslashes, globs,
+redirections, pipes, lists, comments, tildes, braces, newlines; a first word that is a bash
+keyword or builtin or assigns a variable, a program not found on PATH (or named by a path, or a
+PATH with relative folders), and environments that change how bash starts (`BASH_ENV`,
+`SHELLOPTS`, `BASHOPTS`, exported functions, an unusual `SHLVL` or a stale `OLDPWD`).
+
+Hand-written (a few lines of quote tracking, the same as the renderer's): the rules are bash's
+own, checked against bash by the tests (the environment and arguments a program sees are
+compared with and without bash).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shlex
 import shutil
 from pathlib import Path
 
-# Characters that mean nothing to bash inside or between words (quotes are handled by shlex,
-# the same way bash reads them when nothing inside them is special).
-_PLAIN = re.compile(r"[A-Za-z0-9_\-./:=,+@%^ \t'\"]*")
+# Characters that mean nothing to bash outside quotes, and inside double quotes (where `$`,
+# backquote, backslash and `!` are what bash would act on).
+_PLAIN = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-./:=,+@%^")
+_QUOTED = re.compile(r'[^"$`\\!\n]+')
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # `compgen -b -k` of bash 5.2, and the other shells' builtins that bash also knows.
 _BASH_WORDS = frozenset(
     {
@@ -126,12 +133,9 @@ def direct(
     """`(program, argv, env)` to start instead of `bash -c script`, or None to use bash. If the
     program then cannot be started (a script without `#!`, which bash would run itself), the
     caller starts bash after all."""
-    if not _PLAIN.fullmatch(script) or not _bash_starts_plainly(env):
+    if not _bash_starts_plainly(env):
         return None
-    try:
-        words = shlex.split(script)
-    except ValueError:  # an unterminated quote: bash reports it
-        return None
+    words = _words(script, env)
     if not words or words[0] in _BASH_WORDS or "=" in words[0]:
         return None
     path = env.get("PATH", os.defpath)
@@ -145,6 +149,61 @@ def direct(
     exported["SHLVL"] = env.get("SHLVL", "0")
     exported["_"] = program
     return program, words, exported
+
+
+def _words(script: str, env: dict[str, str]) -> list[str] | None:
+    """The words bash would make of `script`, or None where it might do more than that."""
+    words: list[str] = []
+    word: list[str] | None = None  # None between words; [] is a word begun, maybe empty ("")
+    at, end = 0, len(script)
+    while at < end:
+        char = script[at]
+        if char in " \t":
+            if word is not None:
+                words.append("".join(word))
+                word = None
+            at += 1
+            continue
+        word = [] if word is None else word
+        if char in _PLAIN:
+            plain = at
+            while at < end and script[at] in _PLAIN:
+                at += 1
+            word.append(script[plain:at])
+        elif char == "'":
+            close = script.find("'", at + 1)
+            if close < 0:
+                return None  # unterminated: bash reports it
+            word.append(script[at + 1 : close])
+            at = close + 1
+        elif char == '"':
+            close = _double_quoted(script, at + 1, env, word)
+            if close is None:
+                return None
+            at = close + 1
+        else:
+            return None
+    if word is not None:
+        words.append("".join(word))
+    return words
+
+
+def _double_quoted(script: str, at: int, env: dict[str, str], word: list[str]) -> int | None:
+    """Read double-quoted text from `at` into `word`; the closing quote's index, or None."""
+    while at < len(script):
+        if script[at] == '"':
+            return at
+        plain = _QUOTED.match(script, at)
+        if plain is not None:
+            word.append(plain.group())
+            at = plain.end()
+            continue
+        reference = _REFERENCE.match(script, at)
+        if reference is None:
+            return None
+        word.append(env.get(reference.group(1), ""))
+        at = reference.end()
+    return None
 
 
 def _bash_starts_plainly(env: dict[str, str]) -> bool:
