@@ -177,10 +177,10 @@ def _words(script: str, env: dict[str, str]) -> list[str] | None:
             word.append(script[at + 1 : close])
             at = close + 1
         elif char == '"':
-            close = _double_quoted(script, at + 1, env, word)
-            if close is None:
+            closing = _double_quoted(script, at + 1, env, word)
+            if closing is None:
                 return None
-            at = close + 1
+            at = closing + 1
         else:
             return None
     if word is not None:
