@@ -2,7 +2,9 @@
 
 For each shape the same Python processes run (a) directly — in sequence for a chain, with
 `xargs -P <slots>` for the parallel part of a fan — and (b) as a Cairn pipeline submitted to a
-warm local server, timed from `create_job` to the job's terminal status. Median of several runs.
+warm local server, timed from `create_job` to the job's terminal status. The two alternate, run
+after run, so that a slow spell of a shared machine slows both; the table gives the median of
+each.
 
     chain10   10 steps in a chain, each reading the previous step's small file and writing its own
     fan50     1 → 50 parallel → 1
@@ -162,13 +164,15 @@ def main() -> None:
             for shape, path in shapes.items():
                 runs = args.runs if shape != "fan1000" else max(1, args.runs // 2)
                 n = int(shape.removeprefix("chain").removeprefix("fan"))
-                floor = statistics.median(
-                    floor_chain(folder, n)
-                    if shape.startswith("chain")
-                    else floor_fan(folder, n, slots)
-                    for _ in range(runs)
-                )
-                cairn = statistics.median(cairn_run(api, path, force=True) for _ in range(runs))
+                floors, cairns = [], []
+                for _ in range(runs):  # alternated, so that a slow spell of the machine hits both
+                    floors.append(
+                        floor_chain(folder, n)
+                        if shape.startswith("chain")
+                        else floor_fan(folder, n, slots)
+                    )
+                    cairns.append(cairn_run(api, path, force=True))
+                floor, cairn = statistics.median(floors), statistics.median(cairns)
                 steps = n if shape.startswith("chain") else n + 2
                 rows.append((shape, steps, floor, cairn, (cairn - floor) / steps * 1000))
             cached = statistics.median(

@@ -3,6 +3,7 @@ the checks on what a client sends, and errors that come back as the class the se
 
 from __future__ import annotations
 
+import subprocess
 import textwrap
 from typing import TYPE_CHECKING
 
@@ -121,3 +122,22 @@ def test_a_brief_create_answers_name_and_status_and_the_full_one_the_record(
     assert list(full["jobs"]) == ["a"]
     shown = api.show_job(brief["name"])
     assert shown["name"] == brief["name"] and list(shown["jobs"]) == ["a"]
+
+
+def test_a_submission_from_a_git_repository_records_its_commit(api: Client, project: Path) -> None:
+    def git(*args: str) -> str:
+        done = subprocess.run(
+            ["git", "-C", str(project.parent), *args], capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
+
+    git("init", "-q")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "first")
+    name = api.create_job(project, brief=True)["name"]
+    source = api.show_job(name)["source"]
+    assert source == {
+        "file": str(project.resolve()),
+        "commit": git("rev-parse", "HEAD"),
+        "dirty": False,
+    }

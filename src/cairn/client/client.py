@@ -116,15 +116,21 @@ class Client:
         """Submit a job file. `rerun_of` names the job this one redoes (`--from`): it must
         exist, and the new job records it; its completed steps are reused where unchanged.
         `brief`: the answer is the job's name, status and warnings, not its whole record."""
+        from concurrent.futures import ThreadPoolExecutor
+
         from cairn.spec.validate import validate_job_file
+        from cairn.workspace.jobs import default_experiment, source_info
 
         if rerun_of is not None:
             self.show_job(rerun_of)  # NotFound here, before anything is uploaded
-        report = validate_job_file(file, overrides)
-        require_valid(report, "job")
-        body = self.upload_document(file, report, progress)
-        from cairn.workspace.jobs import default_experiment, source_info
-
+        # Asking git where the file comes from takes milliseconds of waiting on git's processes:
+        # done meanwhile, on a thread of its own.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            origin = pool.submit(source_info, file)
+            report = validate_job_file(file, overrides)
+            require_valid(report, "job")
+            body = self.upload_document(file, report, progress)
+            source = origin.result()
         body.update(
             set=list(overrides),
             name=name,
@@ -132,7 +138,7 @@ class Client:
             display_name=display_name,
             force_rerun=force_rerun,
             default_experiment_name=default_experiment(Path.cwd()),
-            source={**source_info(file), **({"rerun_of": rerun_of} if rerun_of else {})},
+            source={**source, **({"rerun_of": rerun_of} if rerun_of else {})},
             brief=brief,
         )
         result: dict[str, Any] = self.post(self._ws("/jobs"), body)
