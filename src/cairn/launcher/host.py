@@ -111,6 +111,7 @@ class Host:
         self.lock = threading.Lock()
         self.spawning = threading.Lock()  # held by a step starting its processes: no reaping
         self.slots: dict[Path, Slot] = {}
+        self.starting: list[Slot] = []
         self._owners: dict[int, Slot] = {}
         self._unclaimed: dict[int, tuple[int, float]] = {}  # pid: (wait status, reaped at)
         self._wake_fd = wake_fd
@@ -138,8 +139,16 @@ class Host:
         # from now on is seen by `look_for_cancels`.
         if self.cancel_all or (folder / CANCEL).exists():
             slot.cancel()
-        threading.Thread(target=self._run, args=(slot,), name=f"step {folder.name}").start()
+        self.starting.append(slot)  # its thread starts once the executor has its answer
         return {"pid": os.getpid()}
+
+    def start_threads(self) -> None:
+        """Start the threads of the steps just registered."""
+        for slot in self.starting:
+            threading.Thread(
+                target=self._run, args=(slot,), name=f"step {slot.folder.name}"
+            ).start()
+        self.starting.clear()
 
     def _run(self, slot: Slot) -> None:
         try:
@@ -232,6 +241,7 @@ def serve(requests: int = 0, replies: int = 1) -> int:
             while b"\n" in pending:
                 line, pending = pending.split(b"\n", 1)
                 reading = _reply(replies, _handle(host, line)) and reading
+                host.start_threads()  # after the answer: starting a thread waits for it to run
     host.reap()
     return 0
 
