@@ -5,14 +5,14 @@ For each workload, N steps run one after another, several rounds:
 - floor: the command started directly with `subprocess.run` (the cost of the process itself);
 - executor: the same command as a step through `LocalExecutor` — `launch`, wait for the `ended`
   event, `poll` the record — with its output declared, hashed and committed;
-- executor without the launch server (a fresh `python -m cairn.launcher` per step), for contrast.
+- executor without the step host (a fresh `python -m cairn.launcher` per step), for contrast.
 
 Workloads: `python` writes a small output file with the current interpreter
 (`python -c "open(out, 'w').write('x')"`); `noop` is `true` with no outputs, which isolates the
 per-step overhead from interpreter start-up.
 
 Two measures, both medians over the rounds: wall time per step (what a chain of steps waits), and
-CPU time per step (all processes: the launch server, launchers and their commands, and this
+CPU time per step (all processes: the step host and the commands it starts, and this
 process's executor threads, against the CPU of the command run directly). Wall time on a shared
 machine includes waiting for a CPU, so the load average is printed with it; CPU time does not
 depend on load. Prints a table, the launcher's phase times, and one JSON line.
@@ -127,25 +127,25 @@ def executor_round(
     executor: LocalExecutor, root: Path, tag: str, workload: str, steps: int, samples: Samples
 ) -> None:
     specs = [step_spec(executor, root, f"{tag}-{i}", workload) for i in range(steps)]
-    server = executor._host.process.pid if executor._host is not None else None
-    cpu = self_cpu() + (process_tree_cpu(server) if server else 0.0)
+    host = executor._host.process.pid if executor._host is not None else None
+    cpu = self_cpu() + (process_tree_cpu(host) if host else 0.0)
     start = time.perf_counter()
     for spec in specs:
         run_one(executor, spec, samples)
     samples.wall.append((time.perf_counter() - start) / steps)
-    if server:
+    if host:
         time.sleep(0.2)  # let the last launcher exit and be reaped, so its CPU is counted
-        samples.cpu.append((self_cpu() + process_tree_cpu(server) - cpu) / steps)
+        samples.cpu.append((self_cpu() + process_tree_cpu(host) - cpu) / steps)
 
 
-def measure(root: Path, workload: str, steps: int, rounds: int, server: bool) -> dict[str, object]:
-    executor = LocalExecutor(root / "run" / f"{workload}-{server}.sock", host=server)
+def measure(root: Path, workload: str, steps: int, rounds: int, host: bool) -> dict[str, object]:
+    executor = LocalExecutor(root / "run" / f"{workload}-{host}.sock", host=host)
     floor, through = Samples(), Samples()
     try:
-        executor_round(executor, root, f"warm-{workload}-{server}", workload, 2, Samples())
+        executor_round(executor, root, f"warm-{workload}-{host}", workload, 2, Samples())
         for r in range(rounds):
             floor_round(root, workload, steps, floor)
-            executor_round(executor, root, f"{workload}-{server}-{r}", workload, steps, through)
+            executor_round(executor, root, f"{workload}-{host}-{r}", workload, steps, through)
     finally:
         executor.close()
     floor_ms, step_ms = ms(floor.wall), ms(through.wall)
@@ -153,7 +153,7 @@ def measure(root: Path, workload: str, steps: int, rounds: int, server: bool) ->
     floor_cpu, step_cpu = ms(floor.cpu), ms(through.cpu)
     return {
         "workload": workload,
-        "launch_server": server,
+        "step_host": host,
         "floor_ms": floor_ms,
         "step_ms": step_ms,
         "overhead_ms": round(step_ms - floor_ms, 2),
@@ -180,9 +180,9 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     try:
         results = [
-            measure(root, "python", args.steps, args.rounds, server=True),
-            measure(root, "noop", args.steps, args.rounds, server=True),
-            measure(root, "python", args.steps, max(1, args.rounds // 2), server=False),
+            measure(root, "python", args.steps, args.rounds, host=True),
+            measure(root, "noop", args.steps, args.rounds, host=True),
+            measure(root, "python", args.steps, max(1, args.rounds // 2), host=False),
         ]
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -192,14 +192,14 @@ def main() -> None:
     )
     print(f"load average {load:.2f}")
     print(
-        f"{'workload':<8} {'server':<6} {'floor':>7} {'step':>7} {'overhead':>8} {'ratio':>6}"
+        f"{'workload':<8} {'host':<6} {'floor':>7} {'step':>7} {'overhead':>8} {'ratio':>6}"
         f" | {'cpu floor':>9} {'cpu step':>8} {'cpu over':>8}   (ms)"
     )
     for r in results:
         cpu = [r["floor_cpu_ms"], r["step_cpu_ms"], r["cpu_overhead_ms"]]
         shown = [f"{v:>9.2f}" if isinstance(v, float) else f"{'-':>9}" for v in cpu]
         print(
-            f"{r['workload']:<8} {'yes' if r['launch_server'] else 'no':<6} "
+            f"{r['workload']:<8} {'yes' if r['step_host'] else 'no':<6} "
             f"{r['floor_ms']:>7.2f} {r['step_ms']:>7.2f} {r['overhead_ms']:>8.2f} "
             f"{r['ratio']:>6.2f} | {' '.join(shown)}"
         )
@@ -208,7 +208,7 @@ def main() -> None:
     for r in results:
         phases = r["phases_ms"]
         assert isinstance(phases, dict)
-        print(f"  {r['workload']:<8} {'yes' if r['launch_server'] else 'no':<6} {phases}")
+        print(f"  {r['workload']:<8} {'yes' if r['step_host'] else 'no':<6} {phases}")
     print(
         json.dumps(
             {
