@@ -64,6 +64,8 @@ log = logging.getLogger("cairn.engine")
 S = JobStatus
 ENGINE_ACTOR = "engine"
 MAX_RELAUNCHES = 3  # a launcher that dies before starting its step: tries before the step fails
+# Plans handed over by submissions and not claimed yet (another engine may claim them): kept.
+_SUBMITTED_KEPT = 64
 # What is left of a lease when an engine stops: the next engine may adopt the job at once.
 _HAND_BACK_SECONDS = 0.001
 
@@ -107,6 +109,8 @@ class Engine:
         self.by_workdir: dict[str, tuple[int, str]] = {}
         self._cancels: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._claim_now = threading.Event()
+        self._submitted: dict[int, Plan] = {}
+        self._submitted_lock = threading.Lock()
         self._committed = threading.Condition()
         self._stop = threading.Event()
         self._last = {"claim": 0.0, "poll": 0.0}
@@ -114,8 +118,15 @@ class Engine:
 
     # -- control from other threads -----------------------------------------------------------
 
-    def wake(self) -> None:
-        """A job was submitted: claim it now rather than at the next claim interval."""
+    def wake(self, job_id: int | None = None, plan: Plan | None = None) -> None:
+        """A job was submitted: claim it now rather than at the next claim interval. With its
+        id and plan, the engine that claims it need not read the plan back from the store (for a
+        large pipeline, parsing it costs more than the claim)."""
+        if job_id is not None and plan is not None:
+            with self._submitted_lock:
+                self._submitted[job_id] = plan
+                while len(self._submitted) > _SUBMITTED_KEPT:  # claimed by another engine
+                    del self._submitted[next(iter(self._submitted))]
         self._claim_now.set()
         self.executor.events.put(ExecutorEvent("", "wake", time.time()))
 
@@ -247,7 +258,9 @@ class Engine:
 
     def _hold(self, job: Job) -> None:
         """Take on a job, fresh or adopted from an engine that stopped or died."""
-        held = load_held(self.store, job)
+        with self._submitted_lock:
+            submitted = self._submitted.pop(job.id, None)
+        held = load_held(self.store, job, submitted)
         if held is None:
             self._apply(job.id, [Move(job.id, S.FAILED, reason="no plan")])
             return

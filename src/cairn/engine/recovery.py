@@ -43,12 +43,14 @@ class HeldJob:
     """Per step, how often a launcher that ended before starting was launched again."""
 
 
-def load_held(store: Store, job: Job) -> HeldJob | None:
-    """The job as stored now (None when it has no plan)."""
-    raw = store.jobs.plan(job.id)
-    if raw is None:
-        return None
-    plan = Plan.from_json(dict(raw))
+def load_held(store: Store, job: Job, plan: Plan | None = None) -> HeldJob | None:
+    """The job as stored now (None when it has no plan). `plan`: the job's plan as submitted,
+    when the submission handed it over (the stored one is the same, read back and parsed)."""
+    if plan is None or plan.job_name != job.name:
+        raw = store.jobs.plan(job.id)
+        if raw is None:
+            return None
+        plan = Plan.from_json(dict(raw))
     children = {c.node_path or c.node_name or "": c for c in store.jobs.children(job.id)}
     mine = {sid: children[sid] for sid in plan.steps if sid in children}
     held = HeldJob(

@@ -59,7 +59,7 @@ def create_job(body: JobCreate, server: State, workspace: WorkspaceDep) -> dict[
     )
     engine = server.engine_for(workspace.name)
     if engine is not None:
-        engine.wake()
+        engine.wake(submission.job.id, submission.plan)
     warnings = [d.to_dict() for d in submission.report.diagnostics.warnings]
     if body.brief:
         job = submission.job
