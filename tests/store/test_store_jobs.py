@@ -110,6 +110,32 @@ def test_children_share_the_table_and_carry_their_node(store: Store) -> None:
         store.jobs.create_children(parent.id, [NewJob(type="command")], actor="ann")
 
 
+def test_a_pipeline_is_created_queued_with_its_steps_in_one_transaction(store: Store) -> None:
+    steps = [NewJob(type="command", name=f"p1.{n}", node_name=n) for n in ("prep", "train")]
+    job, ids = store.jobs.create_pipeline(
+        "default", NewJob(type="pipeline", name="p1", plan={"steps": 2}), steps, actor="ann"
+    )
+    assert job.status is S.QUEUED and job.name == "p1"
+    assert [e.status for e in store.jobs.events(job.id)] == [S.NOT_STARTED, S.QUEUED]
+    children = store.jobs.children(job.id)
+    assert [c.id for c in children] == ids
+    assert [(c.name, c.status) for c in children] == [
+        ("p1.prep", S.NOT_STARTED),
+        ("p1.train", S.NOT_STARTED),
+    ]
+    # A step name already taken: nothing is created, the pipeline's name stays free.
+    store.jobs.create("default", NewJob(type="command", name="p2.train"), actor="ann")
+    clashing = [NewJob(type="command", name=f"p2.{n}", node_name=n) for n in ("prep", "train")]
+    with pytest.raises(Conflict, match=r"p2\.train"):
+        store.jobs.create_pipeline(
+            "default", NewJob(type="pipeline", name="p2"), clashing, actor="ann"
+        )
+    with pytest.raises(NotFound):
+        store.jobs.get_by_name("default", "p2")
+    with pytest.raises(NotFound):
+        store.jobs.get_by_name("default", "p2.prep")
+
+
 def test_unknown_things_raise_not_found(store: Store) -> None:
     with pytest.raises(NotFound, match="no job with id 999"):
         store.jobs.get(999)

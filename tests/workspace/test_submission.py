@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cairn.errors import Conflict, InvalidSpec, Unsupported, UsageError
+from cairn.errors import Conflict, InvalidSpec, NotFound, Unsupported, UsageError
 from cairn.plan.model import Plan
 from cairn.store.records import NewJob
 from cairn.store.status import JobStatus
@@ -152,14 +152,12 @@ def test_job_names(any_workspace: Workspace, job: Path, project: Project) -> Non
     assert submit_job(any_workspace, named, name="from_caller").job.name == "from_caller"
     generated = submit_job(any_workspace, job).job.name
     assert generated not in ("nightly_1", "from_yaml") and generated.count("_") == 2
-    # A step name that is taken: the parent is failed with the reason, not left half-made.
+    # A step name that is taken: nothing of the submission is left behind, not even its name.
     store.jobs.create(any_workspace.name, NewJob(type="command", name="clash.prep"), actor="x")
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict, match=r"clash\.prep"):
         submit_job(any_workspace, job, name="clash")
-    clash = store.jobs.get_by_name(any_workspace.name, "clash")
-    assert clash.status is JobStatus.FAILED
-    assert store.jobs.events(clash.id)[-1].reason == "submission failed"
-    assert store.jobs.children(clash.id) == []
+    with pytest.raises(NotFound):
+        store.jobs.get_by_name(any_workspace.name, "clash")
 
 
 def test_source_records_file_and_commit(workspace: Workspace, job: Path) -> None:

@@ -20,7 +20,6 @@ from cairn.spec.entities.pipeline import PipelineJob
 from cairn.spec.validate import validate_job_file
 from cairn.store.names import job_name as generate_name
 from cairn.store.records import AssetKind, NewJob
-from cairn.store.status import JobStatus
 from cairn.workspace.lookups import WorkspaceLookups
 from cairn.workspace.validity import require_valid
 
@@ -139,10 +138,12 @@ def _adjust(plan: Plan, *, force_rerun: bool, display_name: str | None, experime
 
 
 def _create(workspace: Workspace, plan: Plan, source: Mapping[str, Any]) -> Job:
+    """The job and its steps, `Queued`, in one transaction (a submission that fails half-way
+    leaves nothing behind); then the lineage of the registered assets its steps read."""
     store = workspace.store
     tags = {k: v for k, v in plan.tags.items() if v is not None}
     compute = plan.settings.default_compute
-    parent = store.jobs.create(
+    parent, child_ids = store.jobs.create_pipeline(
         workspace.name,
         NewJob(
             type="pipeline",
@@ -156,25 +157,6 @@ def _create(workspace: Workspace, plan: Plan, source: Mapping[str, Any]) -> Job:
             source=source,
             plan=plan.to_json(),
         ),
-        actor=workspace.actor,
-    )
-    try:
-        _create_children(workspace, parent, plan)
-    except BaseException:
-        # Leave no half-made job behind in `NotStarted`: say why it never ran.
-        store.jobs.transition(
-            parent.id, JobStatus.FAILED, reason="submission failed", actor=workspace.actor
-        )
-        raise
-    return store.jobs.transition(
-        parent.id, JobStatus.QUEUED, reason="submitted", actor=workspace.actor
-    )
-
-
-def _create_children(workspace: Workspace, parent: Job, plan: Plan) -> None:
-    store = workspace.store
-    children = store.jobs.create_children(
-        parent.id,
         [
             NewJob(
                 type=step.kind,
@@ -193,18 +175,19 @@ def _create_children(workspace: Workspace, parent: Job, plan: Plan) -> None:
         ],
         actor=workspace.actor,
     )
-    for child, step in zip(children, plan.steps.values(), strict=True):
-        _record_asset_uses(workspace, child, step)
+    for child_id, step in zip(child_ids, plan.steps.values(), strict=True):
+        _record_asset_uses(workspace, child_id, step)
+    return parent
 
 
-def _record_asset_uses(workspace: Workspace, child: Job, step: PlanStep) -> None:
+def _record_asset_uses(workspace: Workspace, child_id: int, step: PlanStep) -> None:
     """Lineage: the registered data and model versions each step reads."""
     for input_name, source in step.inputs.items():
         if not isinstance(source, DataSource) or source.asset is None:
             continue
         kind = AssetKind.MODEL if source.type in MODEL_TYPES else AssetKind.DATA
         asset = workspace.store.assets.resolve(workspace.name, kind, source.asset)
-        workspace.store.assets.record_use(child.id, asset.id, input_name, actor=workspace.actor)
+        workspace.store.assets.record_use(child_id, asset.id, input_name, actor=workspace.actor)
 
 
 def source_info(file: Path) -> dict[str, Any]:

@@ -58,54 +58,70 @@ class SqlJobStore(SqlBase):
         name) are inserted in bulk, with one audit row for the batch; a pipeline of 1,000 steps
         is one round of inserts, not 1,000."""
         require_actor(actor)
-        for child in children:
-            if not child.node_name:
-                raise UsageError("a child job needs the node_name of its pipeline node")
-            if child.status not in _INITIAL:
-                raise UsageError(f"a job starts NotStarted or Queued, not {child.status}")
+        _check_children(children)
         with self.db.write() as session:
             parent = job_row(session, parent_id)
-            if any(child.name is None for child in children):
-                rows = [
-                    self._insert(session, parent.workspace_id, parent.id, child, actor)
-                    for child in children
-                ]
-                return load_jobs(self, session, rows)
-            now = self.db.now()
-            rows = [
-                _new_row(parent.workspace_id, parent.id, str(c.name), c, actor, now)
-                for c in children
-            ]
-            try:
-                with session.begin_nested():
-                    session.add_all(rows)
-                    session.flush()
-            except IntegrityError:
-                taken = [r.name for r in rows if _name_taken(session, parent.workspace_id, r.name)]
-                raise Conflict(
-                    f"job names already exist in this workspace: {', '.join(taken[:5])}",
-                    details={"names": taken},
-                ) from None
-            session.add_all(
-                JobTagRow(job_id=row.id, key=k, value=v)
-                for row, child in zip(rows, children, strict=True)
-                for k, v in child.tags.items()
-            )
-            session.add_all(
-                JobEventRow(job_id=row.id, status=row.status, at=now, reason="created")
-                for row in rows
-            )
-            self.audit(
-                session,
-                actor=actor,
-                action="job.create_children",
-                workspace=parent.workspace_id,
-                target_kind="job",
-                target_name=parent.name,
-                detail={"parent_id": parent.id, "count": len(rows)},
-            )
-            session.flush()
+            rows = self._insert_children(session, parent, children, actor)
             return load_jobs(self, session, rows)
+
+    def create_pipeline(
+        self, workspace: str, parent: NewJob, children: Sequence[NewJob], *, actor: str
+    ) -> tuple[Job, list[int]]:
+        """Create a pipeline job with its steps and queue it, all in one transaction: a
+        submission either exists whole, `Queued` (its history says `NotStarted`, then
+        `Queued`), or not at all. Returns the job and its steps' ids, in `children`'s order."""
+        require_actor(actor)
+        _check_children(children)
+        with self.db.write() as session:
+            row = self._insert(session, self.workspace_id(session, workspace), None, parent, actor)
+            rows = self._insert_children(session, row, children, actor)
+            if row.status != JobStatus.QUEUED:
+                transitions.transition(
+                    self, session, row.id, JobStatus.QUEUED, "submitted", None, None, actor
+                )
+            return load_jobs(self, session, [row])[0], [r.id for r in rows]
+
+    def _insert_children(
+        self, session: Session, parent: JobRow, children: Sequence[NewJob], actor: str
+    ) -> list[JobRow]:
+        if any(child.name is None for child in children):
+            return [
+                self._insert(session, parent.workspace_id, parent.id, child, actor)
+                for child in children
+            ]
+        now = self.db.now()
+        rows = [
+            _new_row(parent.workspace_id, parent.id, str(c.name), c, actor, now) for c in children
+        ]
+        try:
+            with session.begin_nested():
+                session.add_all(rows)
+                session.flush()
+        except IntegrityError:
+            taken = [r.name for r in rows if _name_taken(session, parent.workspace_id, r.name)]
+            raise Conflict(
+                f"job names already exist in this workspace: {', '.join(taken[:5])}",
+                details={"names": taken},
+            ) from None
+        session.add_all(
+            JobTagRow(job_id=row.id, key=k, value=v)
+            for row, child in zip(rows, children, strict=True)
+            for k, v in child.tags.items()
+        )
+        session.add_all(
+            JobEventRow(job_id=row.id, status=row.status, at=now, reason="created") for row in rows
+        )
+        self.audit(
+            session,
+            actor=actor,
+            action="job.create_children",
+            workspace=parent.workspace_id,
+            target_kind="job",
+            target_name=parent.name,
+            detail={"parent_id": parent.id, "count": len(rows)},
+        )
+        session.flush()
+        return rows
 
     def _insert(
         self, session: Session, workspace_id: int, parent_id: int | None, job: NewJob, actor: str
@@ -458,6 +474,14 @@ class SqlJobStore(SqlBase):
             ws = self.workspace_id(session, workspace)
             rows, next_cursor = job_list.page(session, ws, filters, limit=limit, cursor=cursor)
             return Page(tuple(load_jobs(self, session, rows)), next_cursor)
+
+
+def _check_children(children: Sequence[NewJob]) -> None:
+    for child in children:
+        if not child.node_name:
+            raise UsageError("a child job needs the node_name of its pipeline node")
+        if child.status not in _INITIAL:
+            raise UsageError(f"a job starts NotStarted or Queued, not {child.status}")
 
 
 def _new_row(
