@@ -1,36 +1,29 @@
 """Jobs: parent and child rows in one table, with tags, events and the frozen plan.
 
-Owns creation (with generated, per-workspace unique names), reads, patches and archiving. Status
-changes live in `transitions.py`, lease handling in `leases.py`, listing in `job_list.py`; this
-class wires them into the one `JobStore` interface. Every creation writes the job's first event
-row (the status it starts in) and an audit row in the same transaction.
+Owns the transactions of creation, reads, patches and archiving. The rows a creation inserts
+(generated, per-workspace unique names; bulk inserts for a pipeline's steps) are made in
+`creation.py`, status changes in `transitions.py`, lease handling in `leases.py`, listing in
+`job_list.py`; this class wires them into the one `JobStore` interface. Every creation writes the
+job's first event row (the status it starts in) and an audit row in the same transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
-from cairn.errors import Conflict, NotFound, UsageError
+from cairn.errors import Conflict, NotFound
 from cairn.store.db import Database
 from cairn.store.models import JobEventRow, JobRow, JobTagRow
 from cairn.store.names import NameGenerator, job_name
 from cairn.store.records import Job, JobEvent, Move, NewJob, Page
-from cairn.store.sql import batch, convert, job_list, leases, transitions
+from cairn.store.sql import batch, convert, creation, job_list, leases, transitions
 from cairn.store.sql.base import SqlBase, merge, require_actor
 from cairn.store.sql.job_rows import job_row, load_jobs
 from cairn.store.status import JobStatus
-
-MAX_NAME_ATTEMPTS = 8
-_INITIAL = (JobStatus.NOT_STARTED, JobStatus.QUEUED)
-JOBS = cast("Table", JobRow.__table__)
-EVENTS = cast("Table", JobEventRow.__table__)
-TAGS = cast("Table", JobTagRow.__table__)
 
 
 class SqlJobStore(SqlBase):
@@ -49,7 +42,9 @@ class SqlJobStore(SqlBase):
         """Create a top-level job in `NotStarted` or `Queued`; a `None` name is generated."""
         require_actor(actor)
         with self.db.write() as session:
-            row = self._insert(session, self.workspace_id(session, workspace), None, job, actor)
+            row = creation.insert_job(
+                self, session, self.workspace_id(session, workspace), None, job, actor, self._names
+            )
             return load_jobs(self, session, [row])[0]
 
     def create_children(
@@ -61,10 +56,10 @@ class SqlJobStore(SqlBase):
         name) are inserted in bulk, with one audit row for the batch; a pipeline of 1,000 steps
         is one round of inserts, not 1,000."""
         require_actor(actor)
-        _check_children(children)
+        creation.check_children(children)
         with self.db.write() as session:
             parent = job_row(session, parent_id)
-            ids = self._insert_children(session, parent, children, actor)
+            ids = creation.insert_children(self, session, parent, children, actor, self._names)
             rows = session.scalars(select(JobRow).where(JobRow.id.in_(ids))).all()
             by_id = {row.id: row for row in rows}
             return load_jobs(self, session, [by_id[i] for i in ids])
@@ -76,123 +71,23 @@ class SqlJobStore(SqlBase):
         submission either exists whole, `Queued` (its history says `NotStarted`, then
         `Queued`), or not at all. Returns the job and its steps' ids, in `children`'s order."""
         require_actor(actor)
-        _check_children(children)
+        creation.check_children(children)
         with self.db.write() as session:
-            row = self._insert(session, self.workspace_id(session, workspace), None, parent, actor)
-            ids = self._insert_children(session, row, children, actor)
+            row = creation.insert_job(
+                self,
+                session,
+                self.workspace_id(session, workspace),
+                None,
+                parent,
+                actor,
+                self._names,
+            )
+            ids = creation.insert_children(self, session, row, children, actor, self._names)
             if row.status != JobStatus.QUEUED:
                 transitions.transition(
                     self, session, row.id, JobStatus.QUEUED, "submitted", None, None, actor
                 )
             return load_jobs(self, session, [row])[0], ids
-
-    def _insert_children(
-        self, session: Session, parent: JobRow, children: Sequence[NewJob], actor: str
-    ) -> list[int]:
-        """The children's ids, in order. Named children (the usual case) go in as Core bulk
-        statements: an ORM object per row and per event costs a statement each."""
-        if any(child.name is None for child in children):
-            rows = [
-                self._insert(session, parent.workspace_id, parent.id, child, actor)
-                for child in children
-            ]
-            return [row.id for row in rows]
-        if not children:
-            return []
-        now = self.db.now()
-        values = [
-            _row_values(parent.workspace_id, parent.id, str(c.name), c, actor, now)
-            for c in children
-        ]
-        try:
-            with session.begin_nested():
-                session.execute(insert(JOBS), values)  # one executemany, no RETURNING per row
-        except IntegrityError:
-            taken = [
-                str(v["name"])
-                for v in values
-                if _name_taken(session, parent.workspace_id, str(v["name"]))
-            ]
-            raise Conflict(
-                f"job names already exist in this workspace: {', '.join(taken[:5])}",
-                details={"names": taken},
-            ) from None
-        found = session.execute(
-            select(JOBS.c.name, JOBS.c.id).where(JOBS.c.parent_id == parent.id)
-        ).all()
-        by_name: dict[str, int] = dict(found)
-        ids = [by_name[str(v["name"])] for v in values]
-        tags = [
-            {"job_id": job_id, "key": k, "value": v}
-            for job_id, child in zip(ids, children, strict=True)
-            for k, v in child.tags.items()
-        ]
-        if tags:
-            session.execute(insert(TAGS), tags)
-        session.execute(
-            insert(EVENTS),
-            [
-                {"job_id": job_id, "status": child.status, "at": now, "reason": "created"}
-                for job_id, child in zip(ids, children, strict=True)
-            ],
-        )
-        self.audit(
-            session,
-            actor=actor,
-            action="job.create_children",
-            workspace=parent.workspace_id,
-            target_kind="job",
-            target_name=parent.name,
-            detail={"parent_id": parent.id, "count": len(ids)},
-        )
-        return ids
-
-    def _insert(
-        self, session: Session, workspace_id: int, parent_id: int | None, job: NewJob, actor: str
-    ) -> JobRow:
-        if job.status not in _INITIAL:
-            raise UsageError(f"a job starts NotStarted or Queued, not {job.status}")
-        now = self.db.now()
-        row = self._insert_named(session, workspace_id, parent_id, job, actor, now)
-        session.add_all(JobTagRow(job_id=row.id, key=k, value=v) for k, v in job.tags.items())
-        session.add(JobEventRow(job_id=row.id, status=job.status, at=now, reason="created"))
-        self.audit(
-            session,
-            actor=actor,
-            action="job.create",
-            workspace=workspace_id,
-            target_kind="job",
-            target_name=row.name,
-            detail={"job_id": row.id, "parent_id": parent_id, "status": str(job.status)},
-        )
-        return row
-
-    def _insert_named(
-        self,
-        session: Session,
-        workspace_id: int,
-        parent_id: int | None,
-        job: NewJob,
-        actor: str,
-        now: datetime,
-    ) -> JobRow:
-        for _ in range(MAX_NAME_ATTEMPTS):
-            name = job.name or self._names()
-            row = _new_row(workspace_id, parent_id, name, job, actor, now)
-            try:
-                with session.begin_nested():
-                    session.add(row)
-                    session.flush()
-                return row
-            except IntegrityError:
-                if not _name_taken(session, workspace_id, name):
-                    raise
-                if job.name is not None:
-                    raise Conflict(
-                        f"a job named {name} already exists in this workspace",
-                        details={"name": name},
-                    ) from None
-        raise Conflict(f"no free job name after {MAX_NAME_ATTEMPTS} attempts")
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -498,62 +393,6 @@ class SqlJobStore(SqlBase):
             ws = self.workspace_id(session, workspace)
             rows, next_cursor = job_list.page(session, ws, filters, limit=limit, cursor=cursor)
             return Page(tuple(load_jobs(self, session, rows)), next_cursor)
-
-
-def _check_children(children: Sequence[NewJob]) -> None:
-    for child in children:
-        if not child.node_name:
-            raise UsageError("a child job needs the node_name of its pipeline node")
-        if child.status not in _INITIAL:
-            raise UsageError(f"a job starts NotStarted or Queued, not {child.status}")
-
-
-def _new_row(
-    workspace_id: int,
-    parent_id: int | None,
-    name: str,
-    job: NewJob,
-    actor: str,
-    now: datetime,
-) -> JobRow:
-    return JobRow(**_row_values(workspace_id, parent_id, name, job, actor, now))
-
-
-def _row_values(
-    workspace_id: int,
-    parent_id: int | None,
-    name: str,
-    job: NewJob,
-    actor: str,
-    now: datetime,
-) -> dict[str, Any]:
-    return {
-        "workspace_id": workspace_id,
-        "name": name,
-        "parent_id": parent_id,
-        "node_name": job.node_name,
-        "node_path": job.node_path or job.node_name,
-        "type": job.type,
-        "status": job.status,
-        "status_at": now,
-        "display_name": job.display_name or name,
-        "experiment_name": job.experiment_name,
-        "description": job.description,
-        "properties": dict(job.properties),
-        "compute": job.compute,
-        "created_by": actor,
-        "created_at": now,
-        "source": dict(job.source),
-        "plan": None if job.plan is None else dict(job.plan),
-        "reuse_key": job.reuse_key,
-        "reuse_key_parts": None if job.reuse_key_parts is None else dict(job.reuse_key_parts),
-        "archived": False,
-    }
-
-
-def _name_taken(session: Session, workspace_id: int, name: str) -> bool:
-    query = select(JobRow.id).where(JobRow.workspace_id == workspace_id, JobRow.name == name)
-    return session.scalar(query) is not None
 
 
 def _patch_tags(session: Session, job_id: int, tags: Mapping[str, str | None]) -> None:
