@@ -4,7 +4,9 @@ For each shape the same Python processes run (a) directly — in sequence for a 
 `xargs -P <slots>` for the parallel part of a fan — and (b) as a Cairn pipeline submitted to a
 warm local server, timed from `create_job` to the job's terminal status. The two alternate, run
 after run, so that a slow spell of a shared machine slows both; the table gives the median of
-each.
+each. `cpu ratio` compares CPU time instead (all processes: for Cairn this client, the server,
+the step host and the steps; for the floor the steps), which a busy machine moves less than
+wall time.
 
     chain10   10 steps in a chain, each reading the previous step's small file and writing its own
     fan50     1 → 50 parallel → 1
@@ -25,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 STEP = """\
@@ -127,6 +130,47 @@ def floor_fan(folder: Path, n: int, slots: int) -> float:
     return time.perf_counter() - start
 
 
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pid: int | None) -> float:
+    """CPU seconds of process `pid` and of its children that it has reaped (0 when gone)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / TICKS
+
+
+def own_cpu() -> float:
+    """CPU seconds of this process and of its reaped children (the floor's steps, git)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def step_host(server: int) -> int | None:
+    """The server's step host (a child of the server running `cairn.launcher.host`)."""
+    for entry in Path("/proc").iterdir():
+        try:
+            if not entry.name.isdigit():
+                continue
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if parent == server and b"cairn.launcher.host" in (entry / "cmdline").read_bytes():
+                return int(entry.name)
+        except (OSError, ValueError, IndexError):
+            continue
+    return None
+
+
+def measured(run: Callable[[], float], pids: Callable[[], list[int | None]]) -> tuple[float, float]:
+    """Wall seconds of `run()` and the CPU seconds it cost this process and `pids()`."""
+    before = own_cpu() + sum(tree_cpu(pid) for pid in pids())
+    wall = run()
+    return wall, own_cpu() + sum(tree_cpu(pid) for pid in pids()) - before
+
+
 def cairn_run(api: object, path: Path, *, force: bool) -> float:
     start = time.perf_counter()
     # As `cairn job create --stream` submits: the answer is the name, the record comes at the end.
@@ -152,12 +196,20 @@ def main() -> None:
         os.environ["CAIRN_HOME"] = str(Path(temp) / "home")
         from cairn.client.local import connect, stop_server
         from cairn.home import Home
+        from cairn.server.run import read_server_file
 
         write_project(folder)
         shapes = {"chain10": chain(folder, 10), "fan50": fan(folder, 50)}
         if not args.skip_1000:
             shapes["fan1000"] = fan(folder, 1000)
         api = connect()
+        info = read_server_file(Home.from_env())
+        assert info is not None, "the server said where it runs"
+        server = int(info["pid"])
+
+        def processes() -> list[int | None]:
+            return [server, step_host(server)]
+
         try:
             cairn_run(api, shapes["chain10"], force=True)  # warm: server, snapshot, uploads
             rows = []
@@ -167,24 +219,39 @@ def main() -> None:
                 floors, cairns = [], []
                 for _ in range(runs):  # alternated, so that a slow spell of the machine hits both
                     floors.append(
-                        floor_chain(folder, n)
-                        if shape.startswith("chain")
-                        else floor_fan(folder, n, slots)
+                        measured(
+                            lambda n=n, shape=shape: (
+                                floor_chain(folder, n)
+                                if shape.startswith("chain")
+                                else floor_fan(folder, n, slots)
+                            ),
+                            list,
+                        )
                     )
-                    cairns.append(cairn_run(api, path, force=True))
-                floor, cairn = statistics.median(floors), statistics.median(cairns)
+                    cairns.append(
+                        measured(lambda path=path: cairn_run(api, path, force=True), processes)
+                    )
+                floor = statistics.median(f[0] for f in floors)
+                cairn = statistics.median(c[0] for c in cairns)
+                cpu = statistics.median(c[1] / f[1] for f, c in zip(floors, cairns, strict=True))
                 steps = n if shape.startswith("chain") else n + 2
-                rows.append((shape, steps, floor, cairn, (cairn - floor) / steps * 1000))
+                rows.append((shape, steps, floor, cairn, (cairn - floor) / steps * 1000, cpu))
+            # The forced runs are never offered for reuse (Azure's rule): one plain run first.
+            cairn_run(api, shapes["chain10"], force=False)
             cached = statistics.median(
                 cairn_run(api, shapes["chain10"], force=False) for _ in range(args.runs)
             )
         finally:
             api.close()
             stop_server(Home.from_env())
-    print(f"{'shape':<9} {'steps':>5} {'floor s':>8} {'cairn s':>8} {'ratio':>6} {'ms/step':>8}")
-    for shape, steps, floor, cairn, per_step in rows:
+    print(
+        f"{'shape':<9} {'steps':>5} {'floor s':>8} {'cairn s':>8} {'ratio':>6} {'ms/step':>8} "
+        f"{'cpu ratio':>9}"
+    )
+    for shape, steps, floor, cairn, per_step, cpu in rows:
         print(
-            f"{shape:<9} {steps:>5} {floor:8.3f} {cairn:8.3f} {cairn / floor:6.2f} {per_step:8.1f}"
+            f"{shape:<9} {steps:>5} {floor:8.3f} {cairn:8.3f} {cairn / floor:6.2f} "
+            f"{per_step:8.1f} {cpu:9.2f}"
         )
     print(f"{'cached':<9} {10:>5} {'':>8} {cached:8.3f}")
     print(
@@ -196,8 +263,9 @@ def main() -> None:
                         "floor_s": round(f, 3),
                         "cairn_s": round(c, 3),
                         "ratio": round(c / f, 2),
+                        "cpu_ratio": round(cpu, 2),
                     }
-                    for shape, _, f, c, _ in rows
+                    for shape, _, f, c, _, cpu in rows
                 },
                 "cached_chain10_s": round(cached, 3),
             }
