@@ -28,7 +28,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cairn.client import Client
 
 STEP = """\
 import sys, pathlib
@@ -171,11 +176,11 @@ def measured(run: Callable[[], float], pids: Callable[[], list[int | None]]) -> 
     return wall, own_cpu() + sum(tree_cpu(pid) for pid in pids()) - before
 
 
-def cairn_run(api: object, path: Path, *, force: bool) -> float:
+def cairn_run(api: Client, path: Path, *, force: bool) -> float:
     start = time.perf_counter()
     # As `cairn job create --stream` submits: the answer is the name, the record comes at the end.
-    job = api.create_job(path, force_rerun=force, brief=True)  # type: ignore[attr-defined]
-    result = api.wait_job(job["name"], timeout=600)  # type: ignore[attr-defined]
+    job = api.create_job(path, force_rerun=force, brief=True)
+    result = api.wait_job(job["name"], timeout=600)
     elapsed = time.perf_counter() - start
     if result["status"] != "Completed":
         raise SystemExit(f"{path.name}: job {job['name']} ended {result['status']}")
@@ -216,21 +221,17 @@ def main() -> None:
             for shape, path in shapes.items():
                 runs = args.runs if shape != "fan1000" else max(1, args.runs // 2)
                 n = int(shape.removeprefix("chain").removeprefix("fan"))
-                floors, cairns = [], []
+                floor_run = (
+                    partial(floor_chain, folder, n)
+                    if shape.startswith("chain")
+                    else partial(floor_fan, folder, n, slots)
+                )
+                cairn_once = partial(cairn_run, api, path, force=True)
+                floors: list[tuple[float, float]] = []
+                cairns: list[tuple[float, float]] = []
                 for _ in range(runs):  # alternated, so that a slow spell of the machine hits both
-                    floors.append(
-                        measured(
-                            lambda n=n, shape=shape: (
-                                floor_chain(folder, n)
-                                if shape.startswith("chain")
-                                else floor_fan(folder, n, slots)
-                            ),
-                            list,
-                        )
-                    )
-                    cairns.append(
-                        measured(lambda path=path: cairn_run(api, path, force=True), processes)
-                    )
+                    floors.append(measured(floor_run, list))
+                    cairns.append(measured(cairn_once, processes))
                 floor = statistics.median(f[0] for f in floors)
                 cairn = statistics.median(c[0] for c in cairns)
                 cpu = statistics.median(c[1] / f[1] for f, c in zip(floors, cairns, strict=True))

@@ -40,12 +40,11 @@ import time
 from pathlib import Path
 
 from cairn.envs.folders import ready
-from cairn.envs.spec import Request
 from cairn.launcher import control
 from cairn.launcher.control import CANCEL, CANCEL_SIGNALS
-from cairn.launcher.protocol import RECORD, SPEC, LaunchSpec
-from cairn.launcher.run import run_step
-from cairn.launcher.supervise import adopt_orphans
+from cairn.launcher.protocol import RECORD, LaunchSpec
+from cairn.launcher.run import read_spec, run_step, venv_request
+from cairn.launcher.supervise import adopt_orphans, drain, ignore_signal
 
 # An exit reaped before its step said it started that process is kept this long (the step says
 # so microseconds after the start, so anything older is an orphan of some step's group).
@@ -56,10 +55,11 @@ class Slot:
     """One step running on a thread of the host: its cancel flag, its wake-up pipe, and the exits
     of its processes (the `StepSignals` its supervisor waits on)."""
 
-    def __init__(self, host: Host, folder: Path, lock_fd: int) -> None:
+    def __init__(self, host: Host, folder: Path, lock_fd: int, spec: LaunchSpec | str) -> None:
         self.host = host
         self.folder = folder
         self.lock_fd = lock_fd
+        self.spec = spec
         self.read_fd, self._write_fd = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._cancel = False
         self._exited: list[tuple[int, int]] = []
@@ -76,11 +76,7 @@ class Slot:
             os.write(self._write_fd, b"\0")
 
     def drain(self) -> None:
-        try:
-            while os.read(self.read_fd, 512):
-                pass
-        except BlockingIOError:
-            pass
+        drain(self.read_fd)
 
     def spawning(self) -> threading.Lock:
         return self.host.spawning
@@ -125,14 +121,15 @@ class Host:
             return {"error": f"cannot lock {workdir}: {error}"}
         if lock_fd is None:
             return {"busy": True}
-        if _needs_build(folder):
+        spec = read_spec(folder)  # read once: the step's thread is handed what was read
+        if _needs_build(spec):
             try:
                 return {"pid": control.spawn_launcher(folder, lock_fd)}
             except OSError as error:
                 return {"error": f"cannot start a launcher for {workdir}: {error}"}
             finally:
                 os.close(lock_fd)  # the launcher's inherited copy keeps the lock
-        slot = Slot(self, folder, lock_fd)
+        slot = Slot(self, folder, lock_fd, spec)
         with self.lock:
             self.slots[folder] = slot
         # After registering, so that a cancel requested before now is seen here and one requested
@@ -153,7 +150,7 @@ class Host:
     def _run(self, slot: Slot) -> None:
         try:
             if not (slot.folder / RECORD).exists():  # a completed step never runs twice
-                run_step(slot.folder, slot, may_build=False)
+                run_step(slot.folder, slot, may_build=False, spec=slot.spec)
         finally:
             with self.lock:
                 del self.slots[slot.folder]
@@ -216,8 +213,8 @@ def serve(requests: int = 0, replies: int = 1) -> int:
     signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
     for signum in CANCEL_SIGNALS:
         signal.signal(signum, on_cancel)
-    signal.signal(signal.SIGCHLD, _ignore)  # a Python handler, so the wake-up pipe is written
-    signal.signal(signal.SIGHUP, _ignore)  # handled, not ignored: steps get the default
+    signal.signal(signal.SIGCHLD, ignore_signal)  # a Python handler, so the wake-up pipe is written
+    signal.signal(signal.SIGHUP, ignore_signal)  # handled, not ignored: steps get the default
     signal.pthread_sigmask(signal.SIG_UNBLOCK, CANCEL_SIGNALS)
     adopt_orphans()
     _reply(replies, {"ready": os.getpid()})
@@ -227,7 +224,7 @@ def serve(requests: int = 0, replies: int = 1) -> int:
         watched = [requests, wake_read] if reading else [wake_read]
         readable, _, _ = select.select(watched, [], [])
         if wake_read in readable:
-            _drain(wake_read)
+            drain(wake_read)
             host.reap()
             if looked.is_set():
                 looked.clear()
@@ -254,29 +251,10 @@ def _handle(host: Host, line: bytes) -> dict[str, object]:
     return host.launch(workdir)
 
 
-def _needs_build(folder: Path) -> bool:
+def _needs_build(spec: LaunchSpec | str) -> bool:
     """True when the step's virtual environment is not built yet (see the module docstring)."""
-    try:
-        spec = LaunchSpec.from_json((folder / SPEC).read_text())
-    except (OSError, ValueError, TypeError):
-        return False  # the step's thread records why it cannot run
-    wanted = spec.environment
-    if not wanted or wanted.get("strategy", "venv") != "venv":
-        return False
-    request = Request(wanted.get("python"), tuple(wanted.get("requirements") or ()))
-    return ready(Path(str(wanted["envs"])), request.identity) is None
-
-
-def _ignore(signum: int, frame: object) -> None:
-    return None
-
-
-def _drain(fd: int) -> None:
-    try:
-        while os.read(fd, 4096):
-            pass
-    except BlockingIOError:
-        pass
+    venv = venv_request(spec) if not isinstance(spec, str) else None
+    return venv is not None and ready(venv[1], venv[0].identity) is None
 
 
 def _reply(fd: int, message: dict[str, object]) -> bool:

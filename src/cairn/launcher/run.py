@@ -100,17 +100,31 @@ def main(workdir: str | os.PathLike[str], *, lock_fd: int | None = None) -> int:
         os.close(lock_fd)
 
 
-def run_step(folder: Path, signals: StepSignals, *, may_build: bool = True) -> None:
+def read_spec(folder: Path) -> LaunchSpec | str:
+    """The step's `spec.json`, or why it cannot be read."""
+    try:
+        return LaunchSpec.from_json((folder / SPEC).read_text())
+    except (OSError, ValueError, TypeError) as error:
+        return f"unreadable {SPEC}: {error}"
+
+
+def run_step(
+    folder: Path,
+    signals: StepSignals,
+    *,
+    may_build: bool = True,
+    spec: LaunchSpec | str | None = None,
+) -> None:
     """Run the step whose lock this process holds, and write its record. Without `may_build`,
-    a virtual environment that is not built fails the step instead of being built here."""
+    a virtual environment that is not built fails the step instead of being built here.
+    `spec`: what `read_spec` gave a caller that read it already."""
     environment: dict[str, Any] | None = None
     started = time.time()
     control.write_pids(folder, os.getpid(), None, started)
-    try:
-        spec = LaunchSpec.from_json((folder / SPEC).read_text())
-    except (OSError, ValueError, TypeError) as error:
+    spec = read_spec(folder) if spec is None else spec
+    if isinstance(spec, str):
         timeline = Timeline(folder, str(folder), None)
-        finish(folder, timeline, _failed("launch_error", f"unreadable {SPEC}: {error}"))
+        finish(folder, timeline, _failed("launch_error", spec))
         return
     timeline = Timeline(folder, spec.workdir, spec.notify)
     timeline.mark("preparing")
@@ -254,14 +268,20 @@ def finish(folder: Path, timeline: Timeline, record: StepRecord) -> None:
     timeline.close()
 
 
-def hold_environment(spec: LaunchSpec) -> int | None:
-    """Mark the step's virtual environment in use (before it is looked for, so that `prune`
-    cannot remove what is found); the descriptor to close when the step ends."""
+def venv_request(spec: LaunchSpec) -> tuple[Request, Path] | None:
+    """What the step's virtual environment is and where built ones live (None: no venv)."""
     wanted = spec.environment
     if not wanted or wanted.get("strategy", "venv") != "venv":
         return None
     request = Request(wanted.get("python"), tuple(wanted.get("requirements") or ()))
-    return hold(Path(str(wanted["envs"])), request.identity)
+    return request, Path(str(wanted["envs"]))
+
+
+def hold_environment(spec: LaunchSpec) -> int | None:
+    """Mark the step's virtual environment in use (before it is looked for, so that `prune`
+    cannot remove what is found); the descriptor to close when the step ends."""
+    venv = venv_request(spec)
+    return hold(venv[1], venv[0].identity) if venv is not None else None
 
 
 def provide_environment(
@@ -276,19 +296,20 @@ def provide_environment(
     wanted = spec.environment
     if not wanted:
         return spec.python_bin, None
-    if wanted.get("strategy", "venv") != "venv":
+    venv = venv_request(spec)
+    if venv is None:
         return spec.python_bin, {
             "strategy": wanted.get("strategy"),
             "identity": wanted.get("identity"),
             "bin": spec.python_bin,
         }
-    request = Request(wanted.get("python"), tuple(wanted.get("requirements") or ()))
+    request, envs = venv
     with log.open("a") as handle:
         writer = _StampedLog(handle)
         try:
             built = ensure(
                 request,
-                Path(str(wanted["envs"])),
+                envs,
                 writer,
                 cancelled=cancelled,
                 build=may_build,

@@ -86,8 +86,12 @@ class Signals:
         signal.signal(signal.SIGTERM, self._cancel)
         signal.signal(signal.SIGINT, self._cancel)
         signal.signal(signal.SIGUSR1, self._look)
-        signal.signal(signal.SIGCHLD, _ignore)  # a Python handler, so the wake-up pipe is written
-        signal.signal(signal.SIGHUP, _ignore)  # handled, not ignored: the step gets the default
+        signal.signal(
+            signal.SIGCHLD, ignore_signal
+        )  # a Python handler, so the wake-up pipe is written
+        signal.signal(
+            signal.SIGHUP, ignore_signal
+        )  # handled, not ignored: the step gets the default
         # Whoever started this launcher may have blocked the cancel signals until now, so that a
         # cancel sent the instant the step was handed over waits for these handlers instead of
         # killing the launcher before it could write a record.
@@ -105,11 +109,7 @@ class Signals:
         return self._cancel_requested
 
     def drain(self) -> None:
-        try:
-            while os.read(self.read_fd, 512):
-                pass
-        except BlockingIOError:
-            pass
+        drain(self.read_fd)
 
     def spawning(self) -> AbstractContextManager[object]:
         return contextlib.nullcontext()  # this process reaps only when its loop asks
@@ -131,8 +131,19 @@ class Signals:
             ended.append((pid, status))
 
 
-def _ignore(signum: int, frame: object) -> None:
-    return None
+def drain(fd: int) -> None:
+    """Empty a non-blocking wake-up pipe."""
+    try:
+        while os.read(fd, 4096):
+            pass
+    except BlockingIOError:
+        pass
+
+
+def ignore_signal(signum: int, frame: object) -> None:
+    """A handler that does nothing: the signal only wakes the process's wake-up pipe, and a
+    handled (not ignored) signal is back to its default in the programs a step starts."""
+    return
 
 
 def adopt_orphans() -> bool:

@@ -138,7 +138,7 @@ def _insert_named(
 ) -> JobRow:
     for _ in range(MAX_NAME_ATTEMPTS):
         name = job.name or names()
-        row = _new_row(workspace_id, parent_id, name, job, actor, now)
+        row = JobRow(**row_values(workspace_id, parent_id, name, job, actor, now))
         try:
             with session.begin_nested():
                 session.add(row)
@@ -161,17 +161,6 @@ def check_children(children: Sequence[NewJob]) -> None:
             raise UsageError("a child job needs the node_name of its pipeline node")
         if child.status not in INITIAL:
             raise UsageError(f"a job starts NotStarted or Queued, not {child.status}")
-
-
-def _new_row(
-    workspace_id: int,
-    parent_id: int | None,
-    name: str,
-    job: NewJob,
-    actor: str,
-    now: datetime,
-) -> JobRow:
-    return JobRow(**row_values(workspace_id, parent_id, name, job, actor, now))
 
 
 def row_values(
