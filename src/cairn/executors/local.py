@@ -83,23 +83,29 @@ class LocalExecutor:
     def _hand_over(self, workdir: str) -> int | None:
         """The pid of the process that runs the step (0: another launcher holds it), or None
         to spawn a launcher instead. A host found gone (killed: its steps were lost with it) is
-        replaced once; if the new one fails too, steps get launcher processes from then on."""
-        for attempt in (1, 2):
-            assert self._host is not None
-            try:
-                reply = self._host.request({"workdir": workdir})
-            except HostUnavailable:
-                self._host.close()
-                self._host = StepHost.start() if attempt == 1 and not self._host_restarted else None
-                self._host_restarted = True
-                if self._host is None:
-                    return None
-                continue
-            if reply.get("busy"):
-                return 0
-            pid = reply.get("pid")
-            return pid if isinstance(pid, int) else None
-        return None
+        replaced once; if that one fails too, steps get launcher processes from then on."""
+        reply = self._ask_host(workdir)
+        if reply is None and not self._host_restarted:
+            self._host_restarted = True
+            self._host = StepHost.start()
+            reply = self._ask_host(workdir)
+        if reply is None:
+            return None
+        if reply.get("busy"):
+            return 0
+        pid = reply.get("pid")
+        return pid if isinstance(pid, int) else None
+
+    def _ask_host(self, workdir: str) -> dict[str, Any] | None:
+        """The host's reply, or None (and no host) when it is unavailable."""
+        if self._host is None:
+            return None
+        try:
+            return self._host.request({"workdir": workdir})
+        except HostUnavailable:
+            self._host.close()
+            self._host = None
+            return None
 
     def _spawn(self, workdir: str) -> int:
         """Start a fresh launcher process holding the lock taken here; 0 when already held."""
