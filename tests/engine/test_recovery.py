@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from cairn.launcher.protocol import PIDS
+from cairn.launcher import control
 from cairn.workspace.resources import create_compute
 from tests.engine.engines import EnginePool, EngineProcess
 from tests.engine.kill_loop import check_invariants
@@ -176,7 +176,7 @@ def test_a_step_whose_launcher_died_fails_as_lost_and_its_processes_are_stopped(
     victim = rig.wait_for_status(job_id, "victim", {S.RUNNING})
     folder = workdir(victim)
     wait_until(lambda: survivors(folder), 10, "the victim's command to start")
-    launcher = json.loads((folder / PIDS).read_text())["launcher_pid"]
+    launcher = control.read_pids(folder)["launcher_pid"]
     assert rig.steps(job_id)["bystander"].status is not S.RUNNING
     os.kill(launcher, signal.SIGKILL)
     job = rig.wait(job_id, timeout=20)

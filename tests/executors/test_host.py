@@ -57,7 +57,7 @@ def test_steps_running_together_each_get_their_own_exit_status(
         assert record.exit_code == k and record.log_tail == [f"step {k}"]
         assert record.status == ("Completed" if k == 0 else "Failed")
         pids = control.read_pids(Path(spec.workdir))
-        assert pids is not None and pids["launcher_pid"] == host_pid(executor)
+        assert pids["launcher_pid"] == host_pid(executor)
 
 
 def test_a_cancel_stops_one_step_of_the_host_and_not_the_others(

@@ -16,6 +16,7 @@ import pytest
 from cairn.errors import NotFound
 from cairn.executors.base import Alive, ExecutorEvent, Gone
 from cairn.executors.local import LocalExecutor
+from cairn.launcher import control
 from cairn.launcher.protocol import LaunchSpec, StepRecord
 from tests.launcher.steps import make_spec, output, survivors, wait_for
 
@@ -153,8 +154,7 @@ def test_a_killed_launcher_is_gone_and_cancel_still_stops_its_group(
     spec = launch(executor, tmp_path, "echo started; sleep 100")
     log = executor.logs(Path(spec.workdir))
     wait_for(lambda: log.exists() and "started" in log.read_text(), what="the command to start")
-    pids = (Path(spec.workdir) / "pid.json").read_text()
-    launcher_pid = int(pids.split('"launcher_pid": ')[1].split(",")[0])
+    launcher_pid = control.read_pids(Path(spec.workdir))["launcher_pid"]
     os.kill(launcher_pid, signal.SIGKILL)
     wait_for(lambda: executor.poll(Path(spec.workdir)) == Gone(), what="the lock to be released")
     assert StepRecord.read(spec.workdir) is None

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from cairn.data.hashing import hash_path
+from cairn.launcher import control
 from cairn.launcher.protocol import InputSpec, StepRecord
 from tests.launcher.steps import (
     log_text,
@@ -106,16 +107,18 @@ def test_step_with_literal_and_data_inputs_commits_hashed_outputs(
     assert not (Path(spec.workdir) / "outputs" / "table").exists()
 
 
-def test_events_and_pid_file_describe_the_run(tmp_path: Path) -> None:
+def test_the_timeline_describes_the_run_and_names_launcher_and_group(tmp_path: Path) -> None:
     spec = make_spec(tmp_path, "true")
     run_step(spec)
     lines = (Path(spec.workdir) / "events.jsonl").read_text().splitlines()
     events = [json.loads(line) for line in lines]
     assert [e["event"] for e in events] == ["preparing", "running", "finalizing", "ended"]
     assert all(e["workdir"] == spec.workdir for e in events)
-    pids = json.loads((Path(spec.workdir) / "pid.json").read_text())
-    assert isinstance(pids["launcher_pid"], int) and isinstance(pids["pgid"], int)
-    assert pids["started_at"] <= events[0]["at"]
+    assert isinstance(events[0]["pid"], int) and isinstance(events[1]["pgid"], int)
+    assert control.read_pids(Path(spec.workdir)) == {
+        "launcher_pid": events[0]["pid"],
+        "pgid": events[1]["pgid"],
+    }
 
 
 def test_untouched_folder_output_is_committed_empty(tmp_path: Path) -> None:

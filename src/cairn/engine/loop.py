@@ -49,7 +49,7 @@ from cairn.engine.timeline import (
 from cairn.engine.writes import PendingWrites
 from cairn.errors import Conflict
 from cairn.executors.base import Alive, ExecutorEvent
-from cairn.launcher.protocol import PIDS, SPEC, LaunchSpec, StepRecord
+from cairn.launcher.protocol import EVENTS, SPEC, LaunchSpec, StepRecord
 from cairn.store.records import Move
 from cairn.store.status import ACTIVE_STATUSES, JobStatus
 from cairn.workspace.resources import compute_slots
@@ -395,7 +395,7 @@ class Engine:
         if isinstance(found, StepRecord):
             self._ended(held, step_id, found)
             return
-        if status is S.PREPARING and not (workdir / PIDS).exists() and (workdir / SPEC).exists():
+        if status is S.PREPARING and not (workdir / EVENTS).exists() and (workdir / SPEC).exists():
             # Handed to the executor by an engine that died before the launcher started; or a
             # launcher that cannot start at all, which is tried a few times, then fails the step.
             tries = held.relaunches.get(step_id, 0)

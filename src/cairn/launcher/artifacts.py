@@ -85,7 +85,7 @@ class Artifacts:
 
     def save(self, private: Mapping[str, Path]) -> None:
         """Move the working folders (and the artifact output's private folder) into the store
-        and copy the logs there. Errors are kept in `error`, not raised."""
+        and link (or copy) the logs there. Errors are kept in `error`, not raised."""
         store = self.spec.artifacts
         if self.saved or store is None:
             return
@@ -172,7 +172,12 @@ def _copy_logs(logs: Path, dest: Path) -> None:
     for entry in entries:
         target = dest / entry.name
         _remove(target)
-        shutil.copyfile(entry.path, target)
+        try:
+            # A second name, not a copy: the log is complete and no longer written, and a link
+            # costs neither the bytes nor a new inode. Another file system gets a copy.
+            os.link(entry.path, target)
+        except OSError:
+            shutil.copyfile(entry.path, target)
 
 
 def _remove(path: Path) -> None:

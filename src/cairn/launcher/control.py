@@ -1,16 +1,21 @@
-"""How the outside sees and steers a launcher: the step lock, `pid.json`, and cancel requests.
+"""How the outside sees and steers a launcher: the step lock, its pids, and cancel requests.
 
-Owns: `WORKDIR/step.lock` — held (flock, exclusive) by the one launcher of a step for its whole
-life; `pid.json` — the launcher's pid (a launcher process of the step's own, or the step host that
-runs it on a thread) and the user command's process group; `cancel.json` — the grace period a
-canceller asked for, written before it sends the launcher SIGUSR1 ("look for cancel requests");
-and starting a launcher process that inherits a lock already taken.
+Owns: the step lock — a flock (exclusive) on the step's work folder itself, held by the one
+launcher of a step for its whole life; reading which launcher runs the step (a launcher process
+of the step's own, or the step host that runs it on a thread) and the user command's process
+group from the launcher's timeline (`events.jsonl`: the `preparing` mark names the launcher, the
+`running` mark the group); `cancel.json` — the grace period a canceller asked for, written before
+it sends the launcher SIGUSR1 ("look for cancel requests"); and starting a launcher process that
+inherits a lock already taken.
 Must not: interpret what a free lock means (the caller decides between "ended" and "lost").
 
 Why flock: the kernel releases it when the holder dies, however it dies, and it cannot be fooled
 by pid reuse. Probes take a *shared* lock for a few microseconds, so two probes never disturb each
 other; a launcher that meets a probe's shared lock retries briefly rather than concluding that
-another launcher owns the step.
+another launcher owns the step. Why on the folder and in the timeline, not in files of their own:
+every file a step creates costs an inode, and on a file system without a journal (ext4 on this
+project's reference machine) each new inode is found by scanning past the recently deleted ones,
+which made the step's own bookkeeping files the largest CPU cost of a short step.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cairn.launcher.protocol import LOCK, PIDS
+from cairn.launcher.protocol import EVENTS
 
 CANCEL = "cancel.json"
 # TERM and INT cancel every step a launcher runs; USR1 cancels those whose cancel.json exists (how
@@ -34,12 +39,13 @@ CANCEL_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT, signal.SIGUSR1})
 # A probe holds the lock for microseconds; these retries (about 30 ms in all) outlast any probe
 # while still answering at once in the common, uncontended case.
 _RETRY_DELAYS = (0.001, 0.002, 0.004, 0.008, 0.016)
+_FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 
 
 def acquire(workdir: str | os.PathLike[str]) -> int | None:
-    """Open and exclusively lock the step's lock file: its descriptor (not inherited by child
+    """Open and exclusively lock the step's work folder: its descriptor (not inherited by child
     processes), or None when another launcher holds it."""
-    fd = os.open(Path(workdir) / LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    fd = os.open(workdir, _FOLDER)
     for delay in _RETRY_DELAYS:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -58,7 +64,7 @@ def acquire(workdir: str | os.PathLike[str]) -> int | None:
 def is_held(workdir: str | os.PathLike[str]) -> bool:
     """True while some process holds the step's lock exclusively (its launcher is alive)."""
     try:
-        fd = os.open(Path(workdir) / LOCK, os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(workdir, _FOLDER)
     except FileNotFoundError:
         return False
     try:
@@ -70,16 +76,27 @@ def is_held(workdir: str | os.PathLike[str]) -> bool:
     return False
 
 
-def write_pids(workdir: Path, launcher_pid: int, pgid: int | None, started_at: float) -> None:
-    """Rewrite `pid.json` (temp file + rename, no fsync: after a machine crash the processes it
-    names are gone anyway)."""
-    data = {"launcher_pid": launcher_pid, "pgid": pgid, "started_at": started_at}
-    _write_json(workdir / PIDS, data)
+def read_pids(workdir: Path) -> dict[str, Any]:
+    """`launcher_pid` and `pgid` as the launcher's timeline names them (each absent until marked).
 
-
-def read_pids(workdir: Path) -> dict[str, Any] | None:
-    """`pid.json` as the launcher wrote it, or None when it is missing or unreadable."""
-    return _read_json(workdir / PIDS)
+    Each mark is one `write` of a whole line to a file opened for appending; a line cut short by
+    a launcher that died while writing it is skipped."""
+    found: dict[str, Any] = {}
+    try:
+        lines = (Path(workdir) / EVENTS).read_bytes().splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        try:
+            mark = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(mark, dict):
+            if isinstance(mark.get("pid"), int):
+                found["launcher_pid"] = mark["pid"]
+            if isinstance(mark.get("pgid"), int):
+                found["pgid"] = mark["pgid"]
+    return found
 
 
 def request_cancel(workdir: Path, grace: float) -> None:
@@ -115,7 +132,6 @@ def spawn_launcher(workdir: str | os.PathLike[str], lock_fd: int) -> int:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    # os-level calls: this runs twice for every step, where pathlib's overhead shows.
     temp = f"{path.parent}/.{path.name}.{os.getpid()}.tmp"
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
     try:

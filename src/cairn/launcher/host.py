@@ -11,8 +11,8 @@ child touches, the teardown of its address space) — as much as the step's own 
 A thread of a process that is already warm costs a fraction of a millisecond.
 
 What stays as it was with a process per step: each step holds its own lock (flock on its own
-descriptor, released when the step ends or the host dies), writes `pid.json` (with the host as
-the launcher), its record last, and its events; the executor's `poll` cannot tell the difference.
+descriptor, released when the step ends or the host dies), marks its timeline (with the host as
+the launcher), writes its record last; the executor's `poll` cannot tell the difference.
 A step whose virtual environment must be built first is handed to a launcher process of its own
 (`python -m cairn.launcher`, inheriting the lock): building runs `uv` through `subprocess`, which
 waits on its own children, while here the main thread reaps every child.

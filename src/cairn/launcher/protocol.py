@@ -4,13 +4,13 @@ atomically and last), plus the layout of a step's work folder.
 
 Plain dataclasses and JSON on purpose: the launcher must start fast and must not need pydantic.
 
-A step's work folder (one per attempt):
+A step's work folder (one per attempt), itself held (flock) by the launcher for its whole life:
+the liveness signal that survives restarts and cannot be fooled by pid reuse.
 
     spec.json        what to run (written by the engine before launch)
-    step.lock        held (flock) by the launcher for its whole life: the liveness signal that
-                     survives restarts and cannot be fooled by pid reuse
-    pid.json         launcher pid and the pid of the user command's process group
-    events.jsonl     the launcher's own timeline (preparing/running/finalizing), appended
+    events.jsonl     the launcher's own timeline (preparing/running/finalizing), appended; the
+                     `preparing` mark names the launcher's pid, `running` the process group of
+                     the user command
     cancel.json      the grace period a canceller asked for (written before it sends SIGTERM)
     wd/              the working directory: a fresh copy of the code snapshot
     inputs/<name>    private copies of `download` / `eval_download` inputs
@@ -19,7 +19,7 @@ A step's work folder (one per attempt):
     user_logs/std_log.txt (std_log_process_<rank>.txt for distributed steps)
     record.json      the outcome, written last (temp file + rename + fsync)
 
-What the step leaves under `wd/outputs/` and `wd/logs/`, and a copy of `user_logs/`, go to the
+What the step leaves under `wd/outputs/` and `wd/logs/`, and `user_logs/` (linked), go to the
 artifact store folder `LaunchSpec.artifacts` whatever the outcome (`cairn.launcher.artifacts`).
 """
 
@@ -33,8 +33,6 @@ from typing import Any, Literal
 
 SPEC = "spec.json"
 RECORD = "record.json"
-LOCK = "step.lock"
-PIDS = "pid.json"
 EVENTS = "events.jsonl"
 WORKDIR = "wd"
 OUTPUTS = "outputs"

@@ -119,15 +119,13 @@ def run_step(
     a virtual environment that is not built fails the step instead of being built here.
     `spec`: what `read_spec` gave a caller that read it already."""
     environment: dict[str, Any] | None = None
-    started = time.time()
-    control.write_pids(folder, os.getpid(), None, started)
+    timeline = Timeline(folder)
+    timeline.mark("preparing", pid=os.getpid())  # first: who runs the step, for a canceller
     spec = read_spec(folder) if spec is None else spec
     if isinstance(spec, str):
-        timeline = Timeline(folder, str(folder), None)
         finish(folder, timeline, _failed("launch_error", spec))
         return
-    timeline = Timeline(folder, spec.workdir, spec.notify)
-    timeline.mark("preparing")
+    timeline.address(spec.workdir, spec.notify)
     supervisor: Supervisor | None = None
     artifacts = Artifacts(spec, folder)
     private: dict[str, Path] = {}
@@ -146,8 +144,7 @@ def run_step(
         if signals.cancel_requested():
             record = StepRecord("Canceled", "canceled", "canceled before the command started")
         else:
-            timeline.mark("running")
-            supervisor.start(lambda pgid: control.write_pids(folder, os.getpid(), pgid, started))
+            supervisor.start(lambda pgid: timeline.mark("running", pgid=pgid))
             ended = supervisor.wait()
             record = conclude(spec, prepared, ended, signals.cancel_requested, timeline, artifacts)
         record = replace(record, environment=environment)

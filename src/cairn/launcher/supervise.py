@@ -202,14 +202,14 @@ class Supervisor:
         self._killed = False
         self._give_up_at: float | None = None
 
-    def start(self, on_group: Callable[[int], None]) -> None:
+    def start(self, on_group: Callable[[int], object]) -> None:
         """Start every process; `on_group(pgid)` is told the group as soon as it exists."""
         main = LogSink(self.command.logs / STD_LOG, self.command.log_cap)
         self._sinks.append(main)
         with self.signals.spawning():
             self._start_all(main, on_group)
 
-    def _start_all(self, main: LogSink, on_group: Callable[[int], None]) -> None:
+    def _start_all(self, main: LogSink, on_group: Callable[[int], object]) -> None:
         for plan in self.plans:
             sinks = [(main, b"")]
             if plan.rank is not None:
