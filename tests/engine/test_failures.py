@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from cairn.executors.local import LocalExecutor
+from cairn.launcher.protocol import LaunchSpec
 from cairn.workspace.resources import create_compute
 from tests.engine.rig import ENV, Rig, S, std_log, survivors, wait_until_gone
 
@@ -239,3 +241,35 @@ def test_a_launcher_that_cannot_start_fails_its_step_instead_of_hanging(
     ended = [e for e in rig.events(step.id) if e.status is S.FAILED]
     assert ended and ended[-1].reason == "launch_error", ended
     assert "ended before starting the step, 4 times" in str(ended[-1].detail)
+
+
+def test_an_executor_that_raises_on_launch_fails_the_step_instead_of_looping(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    def broken(self: LocalExecutor, spec: LaunchSpec) -> None:
+        calls.append(spec.workdir)
+        raise RuntimeError("the executor is broken")
+
+    monkeypatch.setattr(LocalExecutor, "launch", broken)
+    rig.start()
+    file = rig.write(
+        "one.yml",
+        f"""
+        type: pipeline
+        compute: local
+        jobs:
+          only:
+            type: command
+            environment: {ENV}
+            command: echo never
+        """,
+    )
+    job = rig.run(file)
+    assert job.status is S.FAILED
+    step = rig.steps(job.id)["only"]
+    assert step.status is S.FAILED
+    ended = [e for e in rig.events(step.id) if e.status is S.FAILED]
+    assert ended and ended[-1].reason == "launch_error", ended
+    assert len(calls) == 4 and len(set(calls)) == 1  # the first try and three more, one folder

@@ -107,6 +107,8 @@ class Engine:
         )
         self.held: dict[int, HeldJob] = {}
         self.by_workdir: dict[str, tuple[int, str]] = {}
+        # By step folder: how often a step whose launcher never started was launched again.
+        self._relaunches: dict[str, int] = {}
         self._cancels: queue.SimpleQueue[int] = queue.SimpleQueue()
         self._claim_now = threading.Event()
         self._submitted: dict[int, Plan] = {}
@@ -398,10 +400,14 @@ class Engine:
         if status is S.PREPARING and not (workdir / EVENTS).exists() and (workdir / SPEC).exists():
             # Handed to the executor by an engine that died before the launcher started; or a
             # launcher that cannot start at all, which is tried a few times, then fails the step.
-            tries = held.relaunches.get(step_id, 0)
+            # Counted by folder, not in `held`: a job reloaded after an error keeps its count.
+            tries = self._relaunches.get(str(workdir), 0)
             if tries < MAX_RELAUNCHES:
-                held.relaunches[step_id] = tries + 1
-                self.executor.launch(LaunchSpec.from_json((workdir / SPEC).read_text()))
+                self._relaunches[str(workdir)] = tries + 1
+                try:
+                    self.executor.launch(LaunchSpec.from_json((workdir / SPEC).read_text()))
+                except Exception:
+                    log.exception("launching step %s again failed", step_id)
                 return
             lost = StepRecord(
                 "Failed",
@@ -467,6 +473,7 @@ class Engine:
         self.scheduler.forget(held.job.id)
         for workdir in held.workdirs.values():
             self.by_workdir.pop(str(workdir), None)
+            self._relaunches.pop(str(workdir), None)
         self.held.pop(held.job.id, None)
 
     def _apply(self, job_id: int, moves: list[Move]) -> None:

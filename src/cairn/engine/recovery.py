@@ -39,8 +39,6 @@ class HeldJob:
     outputs: dict[str, dict[str, dict[str, Any]]]
     workdirs: dict[str, Path] = field(default_factory=dict)
     reused_from: dict[str, int] = field(default_factory=dict)
-    relaunches: dict[str, int] = field(default_factory=dict)
-    """Per step, how often a launcher that ended before starting was launched again."""
 
 
 def load_held(store: Store, job: Job, plan: Plan | None = None) -> HeldJob | None:

@@ -11,6 +11,7 @@ Must not: decide what runs next (the scheduler does) or wait for the step.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from cairn.engine.launching import Materializer, launch_spec
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from cairn.workspace.context import Workspace
 
 S = JobStatus
+log = logging.getLogger("cairn.engine")
 ATTEMPT = 1
 
 
@@ -134,5 +136,10 @@ class StepStarter:
         )
         held.workdirs[step_id] = workdir
         held.statuses[step_id] = S.PREPARING
-        self.executor.launch(spec)
+        try:
+            self.executor.launch(spec)
+        except Exception:
+            # Whether a launcher started is unknown: the step stays `Preparing` with its folder,
+            # and the engine's poll launches it again, a bounded number of times, if none did.
+            log.exception("handing step %s to the executor failed", step.name)
         return S.PREPARING
