@@ -30,12 +30,15 @@ def referenced_paths(report: ValidationReport) -> list[Path]:
     if base is not None and entity is not None:
         _from_entity(entity, base, found)
     if report.scope is not None:
+        seen: set[int] = set()
         for scope in report.scope.walk():
-            _from_scope(scope, found)
+            _from_scope(scope, found, seen)
     return [p for p in found if p.exists()]
 
 
-def _from_scope(scope: Scope, found: dict[Path, None]) -> None:
+def _from_scope(scope: Scope, found: dict[Path, None], seen: set[int]) -> None:
+    """`seen`: the components already read (a component file used by a thousand nodes is one
+    object, and its paths are resolved once)."""
     for value in scope.entity.inputs.values():
         _data(value, scope.source.base_dir, found)
     for node in scope.nodes.values():
@@ -45,7 +48,12 @@ def _from_scope(scope: Scope, found: dict[Path, None]) -> None:
             _path(getattr(node.entity, key, None), node.source.base_dir, found)
         _environment(getattr(node.entity, "environment", None), node.source.base_dir, found)
         component = node.component
-        if component is not None and isinstance(component.entity, CommandComponent):
+        if (
+            component is not None
+            and isinstance(component.entity, CommandComponent)
+            and id(component) not in seen
+        ):
+            seen.add(id(component))
             _from_entity(component.entity, component.base_dir, found)
 
 

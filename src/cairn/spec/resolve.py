@@ -111,6 +111,7 @@ class Resolver:
         self.limits = limits
         self.cwd = cwd or Path.cwd()
         self._components: dict[Path, LoadedComponent | None] = {}
+        self._resolved: dict[tuple[Path, str], Path] = {}  # (folder, reference): resolved path
         self._loading: list[Path] = []
         self.files: list[Path] = []
         """Every YAML file read, in order (what a client must send along with the job)."""
@@ -173,9 +174,13 @@ class Resolver:
     ) -> LoadedComponent | None:
         """Load the component file `ref` names (relative to `source`), once."""
         relative = ref[len("file:") :] if ref.startswith("file:") else ref
+        key = (source.base_dir, relative)  # a pipeline of a thousand nodes names a few files
+        path = self._resolved.get(key)
         try:
-            path = (source.base_dir / relative).resolve()
-            exists, is_dir = path.is_file(), path.is_dir()
+            if path is None:
+                path = self._resolved[key] = (source.base_dir / relative).resolve()
+            known = path in self._components
+            exists, is_dir = (True, False) if known else (path.is_file(), path.is_dir())
         except (OSError, ValueError) as exc:
             # NUL bytes, names longer than the OS allows, unreadable folders.
             self.diagnostics.add(
