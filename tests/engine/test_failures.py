@@ -221,26 +221,8 @@ def test_a_launcher_that_cannot_start_fails_its_step_instead_of_hanging(
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text("raise SystemExit(70)\n")
     monkeypatch.setenv("PYTHONPATH", str(shadow.parent))
-    rig.start()
-    file = rig.write(
-        "one.yml",
-        f"""
-        type: pipeline
-        compute: local
-        jobs:
-          only:
-            type: command
-            environment: {ENV}
-            command: echo never
-        """,
-    )
-    job = rig.run(file)
-    assert job.status is S.FAILED
-    step = rig.steps(job.id)["only"]
-    assert step.status is S.FAILED
-    ended = [e for e in rig.events(step.id) if e.status is S.FAILED]
-    assert ended and ended[-1].reason == "launch_error", ended
-    assert "ended before starting the step, 4 times" in str(ended[-1].detail)
+    detail = _one_step_failing_at_launch(rig)
+    assert "ended before starting the step, 4 times" in detail
 
 
 def test_an_executor_that_raises_on_launch_fails_the_step_instead_of_looping(
@@ -253,6 +235,12 @@ def test_an_executor_that_raises_on_launch_fails_the_step_instead_of_looping(
         raise RuntimeError("the executor is broken")
 
     monkeypatch.setattr(LocalExecutor, "launch", broken)
+    _one_step_failing_at_launch(rig)
+    assert len(calls) == 4 and len(set(calls)) == 1  # the first try and three more, one folder
+
+
+def _one_step_failing_at_launch(rig: Rig) -> str:
+    """Run a one-step pipeline that must fail at launch; the failure's detail."""
     rig.start()
     file = rig.write(
         "one.yml",
@@ -272,4 +260,4 @@ def test_an_executor_that_raises_on_launch_fails_the_step_instead_of_looping(
     assert step.status is S.FAILED
     ended = [e for e in rig.events(step.id) if e.status is S.FAILED]
     assert ended and ended[-1].reason == "launch_error", ended
-    assert len(calls) == 4 and len(set(calls)) == 1  # the first try and three more, one folder
+    return str(ended[-1].detail)

@@ -97,7 +97,10 @@ def test_the_host_keeps_no_descriptor_or_thread_of_an_ended_step(
     executor.launch(first)
     ended(executor, first)
     host = host_pid(executor)
-    idle = lambda: len(os.listdir(f"/proc/{host}/task")) == 1  # noqa: E731 - main thread only
+
+    def idle() -> bool:
+        return len(os.listdir(f"/proc/{host}/task")) == 1  # the main thread only
+
     wait_for(idle, what="the first step's thread to end")  # it may outlive the step's record
     descriptors = len(os.listdir(f"/proc/{host}/fd"))
     for k in range(10):

@@ -175,12 +175,12 @@ class Resolver:
         """Load the component file `ref` names (relative to `source`), once."""
         relative = ref[len("file:") :] if ref.startswith("file:") else ref
         key = (source.base_dir, relative)  # a pipeline of a thousand nodes names a few files
-        path = self._resolved.get(key)
         try:
+            path = self._resolved.get(key)
             if path is None:
                 path = self._resolved[key] = (source.base_dir / relative).resolve()
-            known = path in self._components
-            exists, is_dir = (True, False) if known else (path.is_file(), path.is_dir())
+            exists = path in self._components or path.is_file()  # no stat for a file read
+            is_dir = not exists and path.is_dir()
         except (OSError, ValueError) as exc:
             # NUL bytes, names longer than the OS allows, unreadable folders.
             self.diagnostics.add(

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 
 from sqlalchemy import ColumnElement, Select, false, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cairn.errors import Conflict, NotFound
@@ -20,7 +19,7 @@ from cairn.store.models import AssetLabelRow, AssetRow, AssetUseRow
 from cairn.store.records import Asset, AssetKind, AssetUse, NewAsset
 from cairn.store.sql import asset_refs as refs
 from cairn.store.sql import convert
-from cairn.store.sql.base import SqlBase, merge, require_actor, similar
+from cairn.store.sql.base import SqlBase, insert_row, merge, require_actor, similar
 from cairn.store.sql.job_rows import job_row
 
 _MAX_VERSION_ATTEMPTS = 5
@@ -71,17 +70,13 @@ class SqlAssetStore(SqlBase):
                 produced_by_job_id=asset.produced_by_job_id,
                 produced_by_output=asset.produced_by_output,
             )
-            try:
-                with session.begin_nested():
-                    session.add(row)
-                    session.flush()
+            if insert_row(session, row) is None:
                 return row
-            except IntegrityError:
-                if asset.version is not None:
-                    raise Conflict(
-                        f"{kind} {asset.name}:{version} already exists",
-                        details={"kind": kind, "name": asset.name, "version": version},
-                    ) from None
+            if asset.version is not None:
+                raise Conflict(
+                    f"{kind} {asset.name}:{version} already exists",
+                    details={"kind": kind, "name": asset.name, "version": version},
+                ) from None
         raise Conflict(f"could not allocate a version of {kind} {asset.name}; try again")
 
     def get(self, workspace: str, kind: AssetKind, name: str, version: str) -> Asset:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cairn.errors import NotFound, UsageError
@@ -86,6 +87,18 @@ class SqlBase:
                 }
             ],
         )
+
+
+def insert_row(session: Session, row: object) -> IntegrityError | None:
+    """Insert `row` in a savepoint: None, or the error of the constraint that refused it (the
+    transaction goes on without the row, so the caller may retry with another name)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+            session.flush()
+    except IntegrityError as error:
+        return error
+    return None
 
 
 def require_actor(actor: str) -> str:

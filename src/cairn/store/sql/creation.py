@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cairn.errors import Conflict, UsageError
 from cairn.store.models import JobEventRow, JobRow, JobTagRow
+from cairn.store.sql.base import insert_row
 from cairn.store.status import JobStatus
 
 if TYPE_CHECKING:
@@ -139,19 +140,16 @@ def _insert_named(
     for _ in range(MAX_NAME_ATTEMPTS):
         name = job.name or names()
         row = JobRow(**row_values(workspace_id, parent_id, name, job, actor, now))
-        try:
-            with session.begin_nested():
-                session.add(row)
-                session.flush()
+        error = insert_row(session, row)
+        if error is None:
             return row
-        except IntegrityError:
-            if not name_taken(session, workspace_id, name):
-                raise
-            if job.name is not None:
-                raise Conflict(
-                    f"a job named {name} already exists in this workspace",
-                    details={"name": name},
-                ) from None
+        if not name_taken(session, workspace_id, name):
+            raise error
+        if job.name is not None:
+            raise Conflict(
+                f"a job named {name} already exists in this workspace",
+                details={"name": name},
+            ) from None
     raise Conflict(f"no free job name after {MAX_NAME_ATTEMPTS} attempts")
 
 
